@@ -4,7 +4,6 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	bootstrapapi "k8s.io/cluster-bootstrap/token/api"
 
 	"github.com/kilnproject/kiln/internal/layout"
 )
@@ -40,7 +39,7 @@ const (
 )
 
 // DefaultTokenUsages are kubeadm's usages for a bootstrap token.
-var DefaultTokenUsages = []string{bootstrapapi.BootstrapTokenUsageSigningKey, bootstrapapi.BootstrapTokenUsageAuthentication}
+var DefaultTokenUsages = []string{"signing", "authentication"}
 
 // SetDefaults fills every empty field of c with kubeadm's default.
 func (c *ClusterConfiguration) SetDefaults() {

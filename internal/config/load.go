@@ -91,7 +91,7 @@ var unknownField = regexp.MustCompile(`unknown field "([^"]+)"`)
 // decodeStrict rejects unknown and duplicate fields. A field of kubeadm's that kiln does not
 // implement is unknown here, so the operator learns it by name instead of losing it silently.
 func decodeStrict(doc []byte, into any) error {
-	js, err := yaml.YAMLToJSON(doc)
+	js, err := yaml.YAMLToJSONStrict(doc)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
