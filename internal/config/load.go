@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"regexp"
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	sigsjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
+
+	"github.com/kilnproject/kiln/internal/strictyaml"
 )
 
 // Config is what a kubeadm.yaml holds: one ClusterConfiguration and one InitConfiguration, both
@@ -86,29 +86,11 @@ func Parse(data []byte) (*Config, error) {
 	return c, nil
 }
 
-var unknownField = regexp.MustCompile(`unknown field "([^"]+)"`)
-
 // decodeStrict rejects unknown and duplicate fields. A field of kubeadm's that kiln does not
 // implement is unknown here, so the operator learns it by name instead of losing it silently.
 func decodeStrict(doc []byte, into any) error {
-	js, err := yaml.YAMLToJSONStrict(doc)
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrInvalid, err)
-	}
-	strictErrs, err := sigsjson.UnmarshalStrict(js, into, sigsjson.DisallowDuplicateFields, sigsjson.DisallowUnknownFields)
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrInvalid, err)
-	}
-	if len(strictErrs) > 0 {
-		msgs := make([]string, 0, len(strictErrs))
-		for _, e := range strictErrs {
-			if m := unknownField.FindStringSubmatch(e.Error()); m != nil {
-				msgs = append(msgs, fmt.Sprintf("field %q is not supported by kiln", m[1]))
-			} else {
-				msgs = append(msgs, e.Error())
-			}
-		}
-		return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(msgs, "; "))
+	if err := strictyaml.Unmarshal(doc, into); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, strings.TrimPrefix(err.Error(), strictyaml.ErrInvalid.Error()+": "))
 	}
 	return nil
 }
