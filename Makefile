@@ -3,7 +3,11 @@
 #   make build   the kiln CLI into bin/
 #   make k8s     the pinned Kubernetes v1.36.3 binaries and etcd v3.6.16, built from the Go
 #                module proxy into $(KILN_CACHE) (cold ~10 min on 2 cores; warm: seconds)
-#   make test    everything make test needs, then all tests, with a summary line
+#   make artifacts  everything a node image is made of: the k8s binaries, containerd, runc, CNI
+#                plugins, crictl, CoreDNS, Ignition, our pause, the Debian base rootfs, and the
+#                control-plane images as OCI archives, in the artifact store with a lock file
+#   make test    make artifacts, then all tests (unit, integration against the real binaries,
+#                the artifacts read back), with a summary line
 #
 # KILN_CACHE (default ~/.cache/kiln) holds what is expensive to build, outside the clone, keyed
 # by the pinned versions and checked by sha256.
@@ -12,10 +16,13 @@ SHELL := /bin/bash
 KILN_CACHE ?= $(HOME)/.cache/kiln
 export KILN_CACHE
 K8S_BIN := $(KILN_CACHE)/k8s/current
+ARTIFACT_STORE ?= $(KILN_CACHE)/store
+ARTIFACT_LOCK ?= $(KILN_CACHE)/artifacts.lock
+ARTIFACT_MANIFEST ?= profiles/artifacts/local.yaml
 GO ?= go
 TEST_FLAGS ?=
 
-.PHONY: all build k8s deps test unit-test vet fmt clean
+.PHONY: all build k8s tools rootfs pause artifacts deps test unit-test vet fmt clean
 
 all: build
 
@@ -25,17 +32,33 @@ build:
 k8s: deps
 	hack/build-k8s.sh
 
+tools: deps
+	hack/build-tools.sh
+
+rootfs: deps
+	hack/build-rootfs.sh
+
+pause:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -buildid=" -o $(KILN_CACHE)/tools/kiln-pause/pause ./cmd/kiln-pause
+
+artifacts: k8s tools rootfs pause build
+	bin/kiln artifacts --manifest $(ARTIFACT_MANIFEST) --store $(ARTIFACT_STORE) --lock $(ARTIFACT_LOCK)
+
 # Host tools the tests use; installed when missing (needs root, as on CI).
 deps:
-	@missing=""; for t in openssl; do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	@missing=""; for t in openssl mmdebstrap; do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	[ -f /usr/include/seccomp.h ] || missing="$$missing libseccomp-dev"; \
+	[ -f /usr/include/blkid/blkid.h ] || missing="$$missing libblkid-dev"; \
 	if [ -n "$$missing" ]; then \
 		echo "deps: installing$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 	$(GO) mod download
 
-test: k8s
-	KILN_K8S_BIN=$(K8S_BIN) KILN_REQUIRE_INTEGRATION=1 hack/run-tests.sh $(TEST_FLAGS) ./...
+test: artifacts
+	KILN_K8S_BIN=$(K8S_BIN) KILN_REQUIRE_INTEGRATION=1 \
+	KILN_ARTIFACT_LOCK=$(ARTIFACT_LOCK) KILN_ARTIFACT_STORE=$(ARTIFACT_STORE) KILN_REQUIRE_ARTIFACTS=1 \
+	hack/run-tests.sh $(TEST_FLAGS) ./...
 
 # Unit tests only: no Kubernetes binaries needed.
 unit-test: deps
