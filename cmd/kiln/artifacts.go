@@ -13,6 +13,7 @@ import (
 
 	"github.com/kilnproject/kiln/internal/artifacts"
 	"github.com/kilnproject/kiln/internal/artifactstore"
+	"github.com/kilnproject/kiln/internal/envexpand"
 )
 
 func newArtifactsCommand() *cobra.Command {
@@ -37,12 +38,9 @@ SOURCE_DATE_EPOCH sets the creation time of built images (default 0).`,
 			if manifest == "" {
 				return usageError{errors.New("--manifest is required")}
 			}
-			cache, err := cacheDir()
+			cache, err := envexpand.DefaultCache()
 			if err != nil {
 				return err
-			}
-			if os.Getenv("KILN_CACHE") == "" {
-				os.Setenv("KILN_CACHE", cache) // for ${KILN_CACHE} in the manifest
 			}
 			if store == "" {
 				store = filepath.Join(cache, "store")
@@ -90,18 +88,6 @@ SOURCE_DATE_EPOCH sets the creation time of built images (default 0).`,
 	cmd.Flags().StringVar(&lock, "lock", "", "lock file to write (default $KILN_CACHE/artifacts.lock)")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print nothing but errors")
 	return cmd
-}
-
-// cacheDir is $KILN_CACHE, or ~/.cache/kiln.
-func cacheDir() (string, error) {
-	if c := os.Getenv("KILN_CACHE"); c != "" {
-		return c, nil
-	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return "", fmt.Errorf("find the kiln cache: set KILN_CACHE: %w", err)
-	}
-	return filepath.Join(home, ".cache", "kiln"), nil
 }
 
 // sourceDateEpoch is SOURCE_DATE_EPOCH as a time, the Unix epoch when it is unset.

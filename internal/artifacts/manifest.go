@@ -6,10 +6,10 @@ import (
 	"io/fs"
 	"os"
 	"path"
-	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
 
+	"github.com/kilnproject/kiln/internal/envexpand"
 	"github.com/kilnproject/kiln/internal/strictyaml"
 )
 
@@ -97,7 +97,7 @@ func Parse(data []byte, lookup func(string) (string, bool)) (*Manifest, error) {
 	}
 	for i := range m.Artifacts {
 		a := &m.Artifacts[i]
-		src, err := expand(a.Source, lookup)
+		src, err := envexpand.Expand(a.Source, lookup)
 		if err != nil {
 			return nil, fmt.Errorf("%w: artifacts[%d] (%s).source: %w", ErrInvalid, i, a.Name, err)
 		}
@@ -199,20 +199,4 @@ func (m *Manifest) requireKind(where, name, kind string) error {
 		return fmt.Errorf("%s: %q is built, images can only use fetched artifacts", where, name)
 	}
 	return nil
-}
-
-// expand replaces ${VAR} and $VAR from lookup; an unset variable is an error, not "".
-func expand(s string, lookup func(string) (string, bool)) (string, error) {
-	var missing []string
-	out := os.Expand(s, func(v string) string {
-		val, ok := lookup(v)
-		if !ok {
-			missing = append(missing, v)
-		}
-		return val
-	})
-	if len(missing) > 0 {
-		return "", fmt.Errorf("environment variable %s is not set", strings.Join(missing, ", "))
-	}
-	return out, nil
 }
