@@ -46,12 +46,17 @@ artifacts: k8s tools rootfs pause build
 
 # Host tools the tests use; installed when missing (needs root, as on CI).
 deps:
-	@missing=""; for t in openssl mmdebstrap; do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	@missing=""; \
+	for pair in openssl:openssl mmdebstrap:mmdebstrap mksquashfs:squashfs-tools unsquashfs:squashfs-tools \
+		sgdisk:gdisk fsck.vfat:dosfstools mcopy:mtools xorriso:xorriso cpio:cpio qemu-system-x86_64:qemu-system-x86; do \
+		command -v $${pair%%:*} >/dev/null || missing="$$missing $${pair#*:}"; \
+	done; \
+	[ -f /usr/share/OVMF/OVMF_CODE_4M.fd ] || missing="$$missing ovmf"; \
 	[ -f /usr/include/seccomp.h ] || missing="$$missing libseccomp-dev"; \
 	[ -f /usr/include/blkid/blkid.h ] || missing="$$missing libblkid-dev"; \
 	if [ -n "$$missing" ]; then \
 		echo "deps: installing$$missing"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 	$(GO) mod download
 
