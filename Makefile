@@ -27,7 +27,7 @@ TEST_FLAGS ?=
 all: build
 
 build:
-	$(GO) build -trimpath -o bin/ ./cmd/...
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/ ./cmd/...
 
 k8s: deps
 	hack/build-k8s.sh

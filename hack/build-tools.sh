@@ -71,8 +71,12 @@ build_containerd() {
 }
 
 # runc: static, with seccomp (kubeadm's static pods ask for the RuntimeDefault profile), as
-# upstream's "make static" builds it.
+# upstream's "make static" builds it. runc 1.3.3 replaces go-selinux with a patched copy
+# (CVE-2025-52881) in a nested module that module zips leave out; go-selinux v1.13.1 carries
+# the same fix upstream, so it takes the copy's place.
 build_runc() {
+  go mod edit -dropreplace=github.com/opencontainers/selinux
+  go get github.com/opencontainers/selinux@v1.13.1
   CGO_ENABLED=1 go build -trimpath -tags "seccomp urfave_cli_no_docs netgo osusergo" \
     -ldflags "-s -w -extldflags -static -X main.version=${2#v} -X main.gitCommit=kiln" \
     -o "$1/runc" .

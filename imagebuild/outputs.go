@@ -1,0 +1,109 @@
+package imagebuild
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/kilnproject/kiln/internal/diskimage"
+	"github.com/kilnproject/kiln/internal/profile"
+)
+
+// Files of the PXE bundle.
+const (
+	PXEKernel = "vmlinuz"
+	PXEInitrd = "initrd.img"
+	PXERoot   = "root.squashfs"
+	PXEScript = "boot.ipxe"
+	// ISORoot is where the root squashfs sits on the ISO (kiln-init looks for it there).
+	ISORoot = "kiln/root.squashfs"
+)
+
+func writeFormat(format, outDir string, p *profile.Profile, esp []diskimage.File, squash, initrd, seed string, mtime time.Time) (Output, error) {
+	layout := diskimage.Layout{ESPSize: p.Partitions.ESPBytes(), VARSize: p.Partitions.VarBytes(), Seed: seed, Time: mtime}
+	switch format {
+	case profile.FormatRaw:
+		path := filepath.Join(outDir, p.Name+".raw")
+		if _, err := diskimage.WriteRaw(path, esp, squash, layout); err != nil {
+			return Output{}, fmt.Errorf("write %s: %w", path, err)
+		}
+		return fileOutput(format, path)
+	case profile.FormatISO:
+		path := filepath.Join(outDir, p.Name+".iso")
+		layout.ESPSize = 0 // the smallest FAT that holds the loader, kernel and initramfs
+		extra := []diskimage.File{{Path: ISORoot, Source: squash}}
+		if err := diskimage.WriteISO(path, esp, extra, layout); err != nil {
+			return Output{}, fmt.Errorf("write %s: %w", path, err)
+		}
+		return fileOutput(format, path)
+	case profile.FormatPXE:
+		return writePXE(outDir, p, esp, squash, initrd)
+	}
+	return Output{}, fmt.Errorf("unknown format %q", format)
+}
+
+func fileOutput(format, path string) (Output, error) {
+	sum, size, err := sha256File(path)
+	if err != nil {
+		return Output{}, err
+	}
+	return Output{Format: format, Path: path, Size: size, SHA256: sum}, nil
+}
+
+// writePXE writes NAME-pxe/: the kernel, the initramfs, the root squashfs and an iPXE script
+// whose base-url the server sets (or the operator edits).
+func writePXE(outDir string, p *profile.Profile, esp []diskimage.File, squash, initrd string) (Output, error) {
+	final := filepath.Join(outDir, p.Name+"-pxe")
+	tmp := final + ".tmp"
+	os.RemoveAll(tmp)
+	if err := os.MkdirAll(tmp, 0o755); err != nil {
+		return Output{}, err
+	}
+	defer os.RemoveAll(tmp)
+	var kernel, cmdline string
+	for _, f := range esp {
+		switch {
+		case f.Path == espKernel:
+			kernel = f.Source
+		case strings.HasPrefix(f.Path, "loader/entries/"):
+			cmdline = entryOptions(string(f.Data))
+		}
+	}
+	for src, name := range map[string]string{kernel: PXEKernel, initrd: PXEInitrd, squash: PXERoot} {
+		if err := copyFile(src, filepath.Join(tmp, name), 0o644); err != nil {
+			return Output{}, fmt.Errorf("pxe bundle: %w", err)
+		}
+	}
+	sum, size, err := sha256File(squash)
+	if err != nil {
+		return Output{}, err
+	}
+	script := fmt.Sprintf(`#!ipxe
+# kiln PXE boot of %[1]s. Serve this directory over HTTP; kiln serve sets base-url, or edit
+# the next line. kiln-init fetches the root squashfs and checks its sha256.
+isset ${base-url} || set base-url http://SERVER/%[1]s-pxe
+kernel ${base-url}/%[2]s initrd=%[3]s %[4]s kiln.root.url=${base-url}/%[5]s kiln.root.sha256=%[6]s ignition.config.url=${base-url}/ignition?mac=${mac:hexhyp}
+initrd ${base-url}/%[3]s
+boot
+`, p.Name, PXEKernel, PXEInitrd, cmdline, PXERoot, sum)
+	if err := os.WriteFile(filepath.Join(tmp, PXEScript), []byte(script), 0o644); err != nil {
+		return Output{}, err
+	}
+	os.RemoveAll(final)
+	if err := os.Rename(tmp, final); err != nil {
+		return Output{}, err
+	}
+	return Output{Format: profile.FormatPXE, Path: final, Size: size, SHA256: sum}, nil
+}
+
+// entryOptions is the "options" line of a systemd-boot loader entry.
+func entryOptions(entry string) string {
+	for _, line := range strings.Split(entry, "\n") {
+		if rest, ok := strings.CutPrefix(line, "options "); ok {
+			return rest
+		}
+	}
+	return ""
+}
