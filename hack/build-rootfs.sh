@@ -56,7 +56,8 @@ mkdir -p "$out"
 
 # The kernel package's postinst would build an initramfs with initramfs-tools (minutes under
 # load); kiln assembles its own. So update-initramfs is diverted to a no-op before anything is
-# installed, and afterwards the generator and its helpers are removed and the modules depmod'ed.
+# installed, and afterwards the generator and its helpers are removed, drivers no node uses are
+# dropped, and the remaining modules are depmod'ed.
 essential='set -e
 chroot "$1" dpkg-divert --quiet --local --rename --add /usr/sbin/update-initramfs
 ln -s /bin/true "$1"/usr/sbin/update-initramfs'
@@ -66,7 +67,12 @@ chroot "$1" dpkg-divert --quiet --local --rename --remove /usr/sbin/update-initr
 for p in initramfs-tools initramfs-tools-core klibc-utils libklibc busybox; do
   if chroot "$1" dpkg -s "$p" >/dev/null 2>&1; then chroot "$1" dpkg --purge --force-depends "$p"; fi
 done
-for m in "$1"/usr/lib/modules/*; do chroot "$1" depmod "$(basename "$m")"; done
+for m in "$1"/usr/lib/modules/*; do
+  # Drivers no Kubernetes node uses: sound, cameras and TV, graphics, radios, staging.
+  (cd "$m/kernel" && rm -rf sound drivers/media drivers/gpu drivers/net/wireless net/wireless \
+    net/mac80211 net/bluetooth drivers/bluetooth drivers/staging drivers/iio drivers/isdn)
+  chroot "$1" depmod "$(basename "$m")"
+done
 rm -rf "$1"/var/cache/* "$1"/var/log/* "$1"/var/lib/apt/lists/*
 : >"$1"/etc/machine-id'
 
@@ -80,4 +86,8 @@ mmdebstrap --variant=essential --format=tar --include="$include" \
 mv "$tarball.tmp" "$tarball"
 (cd "$out" && sha256sum rootfs.tar >rootfs.tar.sha256)
 ln -sfn "$out" "$CACHE/rootfs/current"
+# Older builds (another package list or script) are half a gigabyte each: drop them.
+for old in "$CACHE/rootfs/$SUITE"-*; do
+  [[ "$old" != "$out" ]] && rm -rf "$old"
+done
 echo "rootfs: done in $((SECONDS - start)) s: $tarball ($(du -h "$tarball" | cut -f1))"

@@ -49,7 +49,7 @@ func (r *Resolver) Resolve(ctx context.Context, m *Manifest) (*artifactstore.Loc
 			return nil, err
 		}
 		lock.Set(e)
-		r.logf("[%d/%d] %-28s %s  %s  %s", step, total, a.Name, short(e.SHA256), size(e.Size), since(start))
+		r.logf("[%d/%d] %-30s %s  %s  %s", step, total, a.Name, short(e.SHA256), size(e.Size), since(start))
 	}
 	for _, a := range m.Artifacts {
 		if a.Build == nil {
@@ -66,7 +66,7 @@ func (r *Resolver) Resolve(ctx context.Context, m *Manifest) (*artifactstore.Loc
 		if built {
 			verb = "built"
 		}
-		r.logf("[%d/%d] %-28s %s  %s  %s (%s)", step, total, a.Name, short(e.SHA256), size(e.Size), verb, since(start))
+		r.logf("[%d/%d] %-30s %s  %s  %s (%s)", step, total, a.Name, short(e.SHA256), size(e.Size), verb, since(start))
 	}
 	if err := lock.Validate(); err != nil {
 		return nil, err
