@@ -48,7 +48,7 @@ artifacts: k8s tools rootfs pause build
 deps:
 	@missing=""; \
 	for pair in openssl:openssl mmdebstrap:mmdebstrap mksquashfs:squashfs-tools unsquashfs:squashfs-tools \
-		sgdisk:gdisk fsck.vfat:dosfstools mcopy:mtools xorriso:xorriso cpio:cpio qemu-system-x86_64:qemu-system-x86; do \
+		sgdisk:gdisk fsck.vfat:dosfstools mcopy:mtools xorriso:xorriso cpio:cpio qemu-system-x86_64:qemu-system-x86 qemu-img:qemu-utils; do \
 		command -v $${pair%%:*} >/dev/null || missing="$$missing $${pair#*:}"; \
 	done; \
 	[ -f /usr/share/OVMF/OVMF_CODE_4M.fd ] || missing="$$missing ovmf"; \
