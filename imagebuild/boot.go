@@ -30,7 +30,7 @@ var initrdModules = []string{
 var initrdPrograms = []string{
 	"/usr/sbin/mke2fs", "/usr/sbin/e2fsck", "/usr/sbin/resize2fs",
 	"/usr/sbin/useradd", "/usr/sbin/usermod", "/usr/sbin/groupadd", "/usr/sbin/chpasswd",
-	"/usr/bin/chroot",
+	"/usr/sbin/chroot",
 }
 
 // ESP layout: systemd-boot as the removable-media loader, one entry, the kernel and initramfs.
