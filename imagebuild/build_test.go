@@ -39,7 +39,9 @@ func buildWorker(t *testing.T, dir string) []Output {
 	start := time.Now()
 	outs, err := Build(context.Background(), Options{
 		Profile: p, OutDir: dir, Epoch: 1700000000, KilnBinDir: bin,
-		Progress: func(step, total int, what string) { t.Logf("[%d/%d] %s (%s)", step, total, what, time.Since(start).Round(time.Second)) },
+		Progress: func(step, total int, what string) {
+			t.Logf("[%d/%d] %s (%s)", step, total, what, time.Since(start).Round(time.Second))
+		},
 	})
 	if err != nil {
 		t.Fatalf("Build: %v", err)
