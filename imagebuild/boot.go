@@ -21,7 +21,7 @@ var initrdModules = []string{
 	"ahci", "sd_mod", "nvme", "usb_storage", "uas", "xhci_pci", "ehci_pci",
 	"sr_mod", "cdrom", "isofs", "loop",
 	"crc32c_generic", "squashfs", "overlay", "ext4",
-	"vfat", "nls_cp437", "nls_ascii",
+	"vfat", "nls_cp437", "nls_ascii", "nls_utf8",
 	"qemu_fw_cfg",
 }
 

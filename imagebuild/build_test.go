@@ -195,6 +195,18 @@ func TestBuildWorker(t *testing.T) {
 		}
 		vm.Kill()
 	})
+
+	t.Run("ISOBootsIntoKilnInit", func(t *testing.T) {
+		harness.RequireVM(t)
+		iso := outputOf(t, first, profile.FormatISO)
+		vm := harness.Start(t, harness.Config{Name: "worker-iso", CDROM: iso.Path})
+		ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+		defer cancel()
+		if _, err := vm.WaitFor(ctx, harness.MarkerInit); err != nil {
+			t.Fatalf("the ISO did not reach kiln-init: %v", err)
+		}
+		vm.Kill()
+	})
 }
 
 // extractRange copies length bytes at offset of file into a temporary file.

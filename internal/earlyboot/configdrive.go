@@ -1,0 +1,137 @@
+package earlyboot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"os"
+	"path"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// DefaultConfigDeviceTimeout is how long kiln-init waits for the filesystem named by
+// ignition.config.device, as long as Ignition itself would.
+const DefaultConfigDeviceTimeout = 30 * time.Second
+
+// maxUserData bounds the size of a config read from a device.
+const maxUserData = 64 << 20
+
+// configMnt is where kiln-init mounts a config drive while reading it.
+const configMnt = RunDir + "/config"
+
+// machineSources are the configSources of the running machine.
+type machineSources struct {
+	sys, dev string
+}
+
+func (machineSources) networkUp() bool {
+	ifaces, err := net.Interfaces()
+	if err != nil {
+		return false
+	}
+	for _, i := range ifaces {
+		if i.Flags&net.FlagUp == 0 || i.Flags&net.FlagLoopback != 0 {
+			continue
+		}
+		addrs, _ := i.Addrs()
+		for _, a := range addrs {
+			if n, ok := a.(*net.IPNet); ok && n.IP.IsGlobalUnicast() {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (m machineSources) readLabelled(ctx context.Context, files []labelledFile, wait bool) ([]byte, string, bool, error) {
+	var (
+		dev  blockDev
+		info fsInfo
+		file labelledFile
+	)
+	look := func() (bool, error) {
+		devs, err := scanBlockDevs(m.sys)
+		if err != nil {
+			return false, err
+		}
+		var ok bool
+		dev, info, file, ok = findLabelled(devs, files, func(name string) (fsInfo, error) {
+			return probeFile(filepath.Join(m.dev, name))
+		})
+		return ok, nil
+	}
+	if wait {
+		ctx, cancel := context.WithTimeout(ctx, DefaultConfigDeviceTimeout)
+		defer cancel()
+		if err := poll(ctx, "a filesystem labelled "+files[0].Label, look); err != nil {
+			return nil, "", false, err
+		}
+	} else if ok, err := look(); err != nil || !ok {
+		return nil, "", false, err
+	}
+	where := fmt.Sprintf("%s (%s %q)", dev.Name, info.Type, info.Label)
+	data, err := readFromFS(filepath.Join(m.dev, dev.Name), info.Type, file.Path)
+	if err != nil {
+		return nil, where, true, err
+	}
+	return data, where, true, nil
+}
+
+// findLabelled returns the first device, in the order of files and then of devs, holding a
+// filesystem labelled as one of files. Config drives are ISO 9660 or FAT; ext4 is accepted too.
+func findLabelled(devs []blockDev, files []labelledFile, probe func(name string) (fsInfo, error)) (blockDev, fsInfo, labelledFile, bool) {
+	infos := map[string]fsInfo{}
+	for _, d := range devs {
+		if d.Size == 0 {
+			continue
+		}
+		if info, err := probe(d.Name); err == nil {
+			infos[d.Name] = info
+		}
+	}
+	for _, f := range files {
+		for _, d := range devs {
+			info, ok := infos[d.Name]
+			if !ok || info.Label != f.Label {
+				continue
+			}
+			switch info.Type {
+			case fsISO9660, fsVFAT, fsExt4:
+				return d, info, f, true
+			}
+		}
+	}
+	return blockDev{}, fsInfo{}, labelledFile{}, false
+}
+
+// readFromFS mounts the filesystem on dev read-only, reads file from it and unmounts it. A
+// missing file gives nil data and no error.
+func readFromFS(dev, fstype, file string) ([]byte, error) {
+	if err := mount(dev, configMnt, fstype, unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+		return nil, err
+	}
+	defer unix.Unmount(configMnt, 0) //nolint:errcheck // read-only: nothing to lose
+	p := filepath.Join(configMnt, path.Clean("/"+file))
+	f, err := os.Open(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s from %s: %w", file, dev, err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxUserData+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s from %s: %w", file, dev, err)
+	}
+	if len(data) > maxUserData {
+		return nil, fmt.Errorf("read %s from %s: larger than %d MiB", file, dev, maxUserData>>20)
+	}
+	return data, nil
+}

@@ -1,0 +1,39 @@
+package earlyboot
+
+import "testing"
+
+func TestFindLabelled(t *testing.T) {
+	devs := []blockDev{
+		{Name: "sr0", Size: 1 << 20},
+		{Name: "sr1", Size: 1 << 20},
+		{Name: "sr2"}, // no medium
+		{Name: "vdb", Size: 8 << 20},
+		{Name: "vdc1", Partition: 1, Size: 8 << 20},
+	}
+	infos := map[string]fsInfo{
+		"sr0":  {Type: fsISO9660, Label: "KILN"},
+		"sr1":  {Type: fsISO9660, Label: "config-2"},
+		"sr2":  {Type: fsISO9660, Label: "cidata"},
+		"vdb":  {Type: fsVFAT, Label: "cidata"},
+		"vdc1": {Type: fsXFS, Label: "CFG"},
+	}
+	probe := func(name string) (fsInfo, error) { return infos[name], nil }
+	for _, tc := range []struct {
+		name  string
+		files []labelledFile
+		want  string // device name, "" for none
+	}{
+		{"config drives in order", configDrives, "sr1"},
+		{"cidata on FAT", []labelledFile{{"cidata", "user-data"}}, "vdb"},
+		{"no medium", []labelledFile{{"KILN-NONE", "x"}}, ""},
+		{"unsupported filesystem", []labelledFile{{"CFG", "x"}}, ""},
+	} {
+		d, _, f, ok := findLabelled(devs, tc.files, probe)
+		if got := map[bool]string{true: d.Name}[ok]; got != tc.want {
+			t.Errorf("%s: found %q, want %q", tc.name, got, tc.want)
+		}
+		if ok && f.Label != infos[d.Name].Label {
+			t.Errorf("%s: file %+v does not belong to %s", tc.name, f, d.Name)
+		}
+	}
+}
