@@ -22,7 +22,7 @@ ARTIFACT_MANIFEST ?= profiles/artifacts/local.yaml
 GO ?= go
 TEST_FLAGS ?=
 
-.PHONY: all build k8s tools rootfs pause artifacts deps test unit-test vet fmt clean
+.PHONY: all build k8s tools rootfs pause artifacts deps test unit-test bench-build vet fmt clean
 
 all: build
 
@@ -47,7 +47,7 @@ artifacts: k8s tools rootfs pause build
 # Host tools the tests use; installed when missing (needs root, as on CI).
 deps:
 	@missing=""; \
-	for pair in openssl:openssl mmdebstrap:mmdebstrap mksquashfs:squashfs-tools unsquashfs:squashfs-tools \
+	for pair in bc:bc openssl:openssl mmdebstrap:mmdebstrap mksquashfs:squashfs-tools unsquashfs:squashfs-tools \
 		sgdisk:gdisk fsck.vfat:dosfstools mcopy:mtools xorriso:xorriso cpio:cpio qemu-system-x86_64:qemu-system-x86 qemu-img:qemu-utils; do \
 		command -v $${pair%%:*} >/dev/null || missing="$$missing $${pair#*:}"; \
 	done; \
@@ -64,6 +64,10 @@ test: artifacts
 	KILN_K8S_BIN=$(K8S_BIN) KILN_REQUIRE_INTEGRATION=1 KILN_VM_TESTS=1 \
 	KILN_ARTIFACT_LOCK=$(ARTIFACT_LOCK) KILN_ARTIFACT_STORE=$(ARTIFACT_STORE) KILN_REQUIRE_ARTIFACTS=1 \
 	hack/run-tests.sh $(TEST_FLAGS) ./...
+
+# kiln build against its floor (mksquashfs + host partition tools) on the same tree; prints.
+bench-build: artifacts build
+	hack/bench-build.sh
 
 # Unit tests only: no Kubernetes binaries needed.
 unit-test: deps

@@ -53,6 +53,9 @@ func assemblePayload(ctx context.Context, dir string, p *profile.Profile, in *in
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("unpack the base rootfs: %v: %s", err, out)
 	}
+	if err := adaptBase(dir); err != nil {
+		return nil, fmt.Errorf("adapt the base rootfs: %w", err)
+	}
 	kver, err := kernelVersion(dir)
 	if err != nil {
 		return nil, err
@@ -84,6 +87,34 @@ func assemblePayload(ctx context.Context, dir string, p *profile.Profile, in *in
 		md.Artifacts = append(md.Artifacts, ArtifactInfo{Name: n, Version: e.Version, SHA256: e.SHA256})
 	}
 	return md, nil
+}
+
+// adaptBase fits the base to a read-only root: home directories move to VAR (Ignition's users
+// get a writable home; /home and /root become links into /var), and the serial console is left
+// to the kernel, kiln-init and services (a getty on ttyS0 swallows what others write there).
+func adaptBase(dir string) error {
+	for _, m := range []struct{ link, target string }{{"home", "var/home"}, {"root", "var/roothome"}} {
+		from, to := filepath.Join(dir, m.link), filepath.Join(dir, m.target)
+		fi, err := os.Lstat(from)
+		if err != nil {
+			return err
+		}
+		if fi.Mode()&os.ModeSymlink != 0 {
+			continue
+		}
+		if err := os.Rename(from, to); err != nil {
+			return err
+		}
+		if err := os.Symlink(m.target, from); err != nil {
+			return err
+		}
+	}
+	mask := filepath.Join(dir, "etc/systemd/system/serial-getty@ttyS0.service")
+	if err := os.MkdirAll(filepath.Dir(mask), 0o755); err != nil {
+		return err
+	}
+	os.Remove(mask)
+	return os.Symlink("/dev/null", mask)
 }
 
 // writeMetadata stores md in the tree.

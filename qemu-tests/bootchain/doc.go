@@ -1,0 +1,5 @@
+// Package bootchain holds the VM tests of the boot chain: a built image boots through OVMF,
+// systemd-boot and kiln-init, applies its Ignition config on the first boot only (from QEMU's
+// fw_cfg or a config drive), keeps /etc and /var across boots on a read-only root, and stops
+// with a readable error on an invalid config.
+package bootchain

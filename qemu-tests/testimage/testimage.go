@@ -1,0 +1,122 @@
+// Package testimage builds the node images VM tests boot, from the artifacts `make artifacts`
+// made, once per test process.
+package testimage
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kilnproject/kiln/imagebuild"
+	"github.com/kilnproject/kiln/internal/profile"
+)
+
+// Images are the outputs of one build of a profile.
+type Images struct {
+	Raw, ISO string
+	PXE      string // the bundle's directory
+}
+
+var (
+	once sync.Map // profile name → *build
+	mu   sync.Mutex
+	dirs []string // what Cleanup removes
+)
+
+// Cleanup removes every image built by this process; call it from TestMain after m.Run.
+func Cleanup() {
+	mu.Lock()
+	defer mu.Unlock()
+	for _, d := range dirs {
+		os.RemoveAll(d)
+	}
+	dirs = nil
+}
+
+type build struct {
+	once sync.Once
+	imgs Images
+	err  error
+	log  []string
+}
+
+// Worker returns the worker image, building it on first use. It skips the test when the
+// artifacts are not there (make test provides them) or without root.
+func Worker(t *testing.T) Images { return get(t, "worker") }
+
+// ControlPlane returns the control-plane image.
+func ControlPlane(t *testing.T) Images { return get(t, "control-plane") }
+
+func get(t *testing.T, name string) Images {
+	t.Helper()
+	lock, store := os.Getenv("KILN_ARTIFACT_LOCK"), os.Getenv("KILN_ARTIFACT_STORE")
+	if lock == "" || store == "" {
+		t.Skip("KILN_ARTIFACT_LOCK and KILN_ARTIFACT_STORE are not set (make test sets them after make artifacts)")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("kiln build needs root")
+	}
+	v, _ := once.LoadOrStore(name, &build{})
+	b := v.(*build)
+	b.once.Do(func() { b.imgs, b.err = buildProfile(name, lock, store, &b.log) })
+	for _, l := range b.log {
+		t.Log(l)
+	}
+	if b.err != nil {
+		t.Fatalf("build the %s image: %v", name, b.err)
+	}
+	return b.imgs
+}
+
+func buildProfile(name, lock, store string, log *[]string) (Images, error) {
+	_, here, _, _ := runtime.Caller(0)
+	repo := filepath.Join(filepath.Dir(here), "..", "..")
+	p, err := profile.LoadFile(filepath.Join(repo, "profiles", name+".yaml"))
+	if err != nil {
+		return Images{}, err
+	}
+	p.Artifacts.Lock, p.Artifacts.Store = lock, store
+	// The outputs outlive single tests: one build serves the whole process.
+	out, err := os.MkdirTemp("", "kiln-testimage-"+name+"-*")
+	if err != nil {
+		return Images{}, err
+	}
+	mu.Lock()
+	dirs = append(dirs, out)
+	mu.Unlock()
+	bin := filepath.Join(out, "bin")
+	cmd := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(bin, "kiln-init"), "./cmd/kiln-init")
+	cmd.Dir = repo
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return Images{}, fmt.Errorf("build kiln-init: %v: %s", err, b)
+	}
+	start := time.Now()
+	outs, err := imagebuild.Build(context.Background(), imagebuild.Options{
+		Profile: p, OutDir: out, Epoch: 1700000000, KilnBinDir: bin,
+		Progress: func(step, total int, what string) {
+			*log = append(*log, "build "+name+": "+what+" ("+time.Since(start).Round(time.Second).String()+")")
+		},
+	})
+	if err != nil {
+		return Images{}, err
+	}
+	var imgs Images
+	for _, o := range outs {
+		switch o.Format {
+		case profile.FormatRaw:
+			imgs.Raw = o.Path
+		case profile.FormatISO:
+			imgs.ISO = o.Path
+		case profile.FormatPXE:
+			imgs.PXE = o.Path
+		}
+	}
+	return imgs, nil
+}
