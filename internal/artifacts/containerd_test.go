@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kilnproject/kiln/internal/artifactstore"
 	"github.com/kilnproject/kiln/internal/ociarchive"
 )
 
@@ -19,20 +18,9 @@ import (
 // its upstream name with the archive's digest. Like TestLockedArtifacts it runs where make
 // artifacts ran.
 func TestContainerdImportsLockedImages(t *testing.T) {
-	lockPath, storePath := os.Getenv("KILN_ARTIFACT_LOCK"), os.Getenv("KILN_ARTIFACT_STORE")
-	if lockPath == "" || storePath == "" {
-		t.Skip("KILN_ARTIFACT_LOCK and KILN_ARTIFACT_STORE are not set (make test sets them after make artifacts)")
-	}
+	lock, store, _ := lockedArtifacts(t)
 	if os.Geteuid() != 0 {
 		t.Skip("containerd needs root")
-	}
-	lock, err := artifactstore.ReadLock(lockPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := artifactstore.Open(storePath)
-	if err != nil {
-		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	bins := map[string]string{}

@@ -19,21 +19,7 @@ import (
 // manifest gives it, for linux/amd64, with a manifest matching its digest. `make test` sets
 // KILN_ARTIFACT_LOCK and KILN_ARTIFACT_STORE; without them the test skips.
 func TestLockedArtifacts(t *testing.T) {
-	lockPath, storePath := os.Getenv("KILN_ARTIFACT_LOCK"), os.Getenv("KILN_ARTIFACT_STORE")
-	if lockPath == "" || storePath == "" {
-		if os.Getenv("KILN_REQUIRE_ARTIFACTS") != "" {
-			t.Fatal("KILN_REQUIRE_ARTIFACTS is set but KILN_ARTIFACT_LOCK or KILN_ARTIFACT_STORE is not")
-		}
-		t.Skip("KILN_ARTIFACT_LOCK and KILN_ARTIFACT_STORE are not set (make test sets them after make artifacts)")
-	}
-	lock, err := artifactstore.ReadLock(lockPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := artifactstore.Open(storePath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	lock, store, lockPath := lockedArtifacts(t)
 	m, err := LoadFile(filepath.Join("..", "..", "profiles", "artifacts", "local.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -88,6 +74,29 @@ func TestLockedArtifacts(t *testing.T) {
 			}
 		})
 	}
+}
+
+// lockedArtifacts opens the lock and store `make artifacts` made, as make test names them in
+// KILN_ARTIFACT_LOCK and KILN_ARTIFACT_STORE; without them the test skips (or fails, under
+// KILN_REQUIRE_ARTIFACTS).
+func lockedArtifacts(t *testing.T) (*artifactstore.Lock, *artifactstore.Store, string) {
+	t.Helper()
+	lockPath, storePath := os.Getenv("KILN_ARTIFACT_LOCK"), os.Getenv("KILN_ARTIFACT_STORE")
+	if lockPath == "" || storePath == "" {
+		if os.Getenv("KILN_REQUIRE_ARTIFACTS") != "" {
+			t.Fatal("KILN_REQUIRE_ARTIFACTS is set but KILN_ARTIFACT_LOCK or KILN_ARTIFACT_STORE is not")
+		}
+		t.Skip("KILN_ARTIFACT_LOCK and KILN_ARTIFACT_STORE are not set (make test sets them after make artifacts)")
+	}
+	lock, err := artifactstore.ReadLock(lockPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := artifactstore.Open(storePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lock, store, lockPath
 }
 
 // imageFiles unpacks an OCI archive's layout and lists the file types of its image's layers.
