@@ -33,6 +33,9 @@ var initrdPrograms = []string{
 	"/usr/sbin/chroot",
 }
 
+// initrdCABundle is the CA bundle of Debian's ca-certificates, relative to the tree.
+const initrdCABundle = "etc/ssl/certs/ca-certificates.crt"
+
 // ESP layout: systemd-boot as the removable-media loader, one entry, the kernel and initramfs.
 const (
 	espLoader    = "EFI/BOOT/BOOTX64.EFI"
@@ -62,6 +65,13 @@ func buildInitrd(tree, kver, kilnInit, ignition, out string, mtime time.Time) er
 	}
 	if err := b.AddFromRootfs(tree, "/usr/bin/ignition"); err != nil {
 		return fmt.Errorf("initramfs: %w", err)
+	}
+	// Ignition fetches an https ignition.config.url with the image's CA bundle (Go's crypto/x509
+	// reads it from /etc/ssl/certs), when the image has one.
+	if ca := filepath.Join(tree, initrdCABundle); fileExists(ca) {
+		if err := b.AddFile("/"+initrdCABundle, ca, 0o644); err != nil {
+			return fmt.Errorf("initramfs: %w", err)
+		}
 	}
 	var buf bytes.Buffer
 	if _, err := b.WriteTo(&buf); err != nil {

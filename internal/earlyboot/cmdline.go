@@ -37,9 +37,11 @@ type Cmdline struct {
 	Debug            bool   // kiln.debug: show Ignition's debug lines
 	Poweroff         bool   // kiln.poweroff_on_failure: power off instead of halting on failure
 	RootTimeout      time.Duration
-	RootURL          string // kiln.root.url
-	RootSHA256       string // kiln.root.sha256
-	Init             string // init=, DefaultInit when absent
+	RootURL          string  // kiln.root.url
+	RootSHA256       string  // kiln.root.sha256
+	Init             string  // init=, DefaultInit when absent
+	Net              netSpec // ip=
+	NoGateway        bool    // kiln.net.gateway=off
 	// Words is every parameter as given (quotes removed), for Ignition's filtered copy.
 	Words []string
 }
@@ -82,6 +84,12 @@ func ParseCmdline(s string) (Cmdline, error) {
 				err = errors.New("want 1 to 3600 seconds")
 			}
 			c.RootTimeout = time.Duration(n) * time.Second
+		case ParamIP:
+			c.Net, err = parseIP(val)
+		case ParamNetGateway:
+			var gw bool
+			gw, err = parseFlag(val, hasVal)
+			c.NoGateway = !gw
 		case ParamInit:
 			if !strings.HasPrefix(val, "/") {
 				err = errors.New("want an absolute path")

@@ -34,6 +34,11 @@ func TestParseCmdline(t *testing.T) {
 		{"pxe", "kiln.root.url=http://x/root.squashfs kiln.root.sha256=abc",
 			func(c *Cmdline) { c.RootURL, c.RootSHA256 = "http://x/root.squashfs", "abc" }},
 		{"init", "init=/bin/sh", func(c *Cmdline) { c.Init = "/bin/sh" }},
+		{"ip=dhcp", "ip=dhcp", func(*Cmdline) {}},
+		{"ip=IFACE:dhcp", "ip=ens3:dhcp", func(c *Cmdline) { c.Net.Iface = "ens3" }},
+		{"ip=off", "ip=off", func(c *Cmdline) { c.Net.Off = true }},
+		{"no gateway", "kiln.net.gateway=off", func(c *Cmdline) { c.NoGateway = true }},
+		{"gateway on", "kiln.net.gateway=off kiln.net.gateway", func(*Cmdline) {}},
 		{"after -- belongs to init", "kiln.debug -- kiln.poweroff_on_failure", func(c *Cmdline) { c.Debug = true }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -58,6 +63,11 @@ func TestParseCmdlineErrors(t *testing.T) {
 		"kiln.root_timeout=0",
 		"kiln.root_timeout=99999",
 		"init=sbin/init",
+		"ip=10.0.2.15::10.0.2.2:255.255.255.0::eth0:off",
+		"ip=eth0:off",
+		"ip=:dhcp",
+		"ip=dhcp6",
+		"kiln.net.gateway=maybe",
 	} {
 		if _, err := ParseCmdline(in); !errors.Is(err, ErrInvalidCmdline) {
 			t.Errorf("ParseCmdline(%q) = %v, want ErrInvalidCmdline", in, err)

@@ -21,7 +21,8 @@
 //     upper and work directories on VAR) and a tmpfs on /sysroot/tmp. /var/lib/containerd and
 //     /var/lib/kubelet are thus plain ext4 directories (containerd's overlayfs snapshotter cannot
 //     sit on an overlay).
-//  6. first boot only (no IgnitionStamp): run the real Ignition, stages fetch and files, with
+//  6. first boot only (no IgnitionStamp): bring up the network when ignition.config.url needs it
+//     (see below), then run the real Ignition, stages fetch and files, with
 //     --root=/sysroot; see planIgnition for the config sources and detectPlatform for the
 //     platform. No config: boot on. A failed Ignition, or a config using storage.disks, raid,
 //     filesystems, luks or kernelArguments, stops the boot (fail closed). Then write the stamp.
@@ -57,6 +58,17 @@
 // ignition.config.device and ignition.config.path, and config drives (ISO 9660 or FAT labelled
 // config-2 or cidata: openstack/latest/user_data, user-data). The platform is
 // ignition.platform.id when given, qemu when /sys/firmware/qemu_fw_cfg exists (its provider reads
-// fw_cfg opt/com.coreos/config), else metal. kiln-init brings up no network: remote URLs and
-// metadata services stop the boot with ErrNoNetwork instead of hanging in retries.
+// fw_cfg opt/com.coreos/config), else metal; both fetch ignition.config.url first.
+//
+// When ignition.config.url needs the network (http, https, tftp, s3, gs, arn), kiln-init brings
+// it up first (netup.go): every physical interface, or the one of ip=IFACE:dhcp, goes up; it
+// waits for carrier (DefaultCarrierTimeout) and runs its own DHCPv4 client over a packet
+// socket on each (DefaultDHCPTimeout), sets the leased address and the default route
+// (rtnetlink; kiln.net.gateway=off leaves the route out) and writes the DNS servers to the
+// initramfs's /etc/resolv.conf for Ignition, which then fetches the URL itself. One line per
+// interface: "kiln-init: network: eth0 10.0.2.15/24 via 10.0.2.2, dns 10.0.2.3, …". No lease on
+// any interface stops the boot. ip=off brings up nothing. The address and route stay on the
+// interface after switch_root, without a lifetime and never renewed: the image runs no DHCP
+// client of its own (no systemd-networkd). Metadata services of cloud platforms still stop the
+// boot with ErrNoNetwork instead of hanging in retries.
 package earlyboot

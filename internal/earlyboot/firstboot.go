@@ -23,6 +23,11 @@ func (b *boot) ignition(ctx context.Context) error {
 		b.con.Printf("Ignition already ran on first boot (%s: %s); not again", IgnitionStamp, strings.TrimSpace(strings.ReplaceAll(string(data), "\n", " ")))
 		return nil
 	}
+	if needsNetwork(b.cmd) {
+		if err := b.bringUpNetwork(ctx); err != nil {
+			return fmt.Errorf("%w: %w", ErrNetwork, err)
+		}
+	}
 	plan, err := planIgnition(ctx, b.cmd, b.sys, machineSources{sys: b.sys, dev: b.dev})
 	if err != nil {
 		return err

@@ -73,8 +73,9 @@ func detectPlatform(c Cmdline, sys string) string {
 // cmdline provider, first whatever the platform), ignition.config.device and .path (which
 // kiln-init reads itself), QEMU fw_cfg, a config drive (read by kiln-init, since Ignition's
 // config-drive providers need udev and mount(8)), and last the metadata service of the platform
-// named by ignition.platform.id. Sources that need the network fail with ErrNoNetwork while
-// kiln-init brings up none.
+// named by ignition.platform.id. Sources that need the network fail with ErrNoNetwork when no
+// interface has an address: kiln-init brings the network up (bringUpNetwork) before, but only
+// for an ignition.config.url that needs it, not for metadata services.
 func planIgnition(ctx context.Context, c Cmdline, sys string, src configSources) (ignitionPlan, error) {
 	p := ignitionPlan{Platform: detectPlatform(c, sys)}
 	switch {
@@ -87,8 +88,8 @@ func planIgnition(ctx context.Context, c Cmdline, sys string, src configSources)
 		case "data":
 		case "http", "https", "tftp", "s3", "gs", "arn":
 			if !src.networkUp() {
-				return p, fmt.Errorf("%w: %s=%s needs the network, which kiln-init does not bring up yet (data: URLs, fw_cfg and config drives work)",
-					ErrNoNetwork, ParamIgnitionURL, c.IgnitionURL)
+				return p, fmt.Errorf("%w: %s=%s needs the network, and no interface has an address (%s=off?)",
+					ErrNoNetwork, ParamIgnitionURL, c.IgnitionURL, ParamIP)
 			}
 		default:
 			return p, fmt.Errorf("%w: %s: unsupported URL scheme %q", ErrInvalidCmdline, ParamIgnitionURL, u.Scheme)
@@ -126,8 +127,8 @@ func planIgnition(ctx context.Context, c Cmdline, sys string, src configSources)
 
 	if c.IgnitionPlatform != "" && c.IgnitionPlatform != PlatformMetal && c.IgnitionPlatform != PlatformQEMU {
 		if !src.networkUp() {
-			return p, fmt.Errorf("%w: %s=%s reads its config from the platform's metadata service over the network, which kiln-init does not bring up yet",
-				ErrNoNetwork, ParamIgnitionPlatform, c.IgnitionPlatform)
+			return p, fmt.Errorf("%w: %s=%s reads its config from the platform's metadata service over the network, which kiln-init brings up only for %s",
+				ErrNoNetwork, ParamIgnitionPlatform, c.IgnitionPlatform, ParamIgnitionURL)
 		}
 		p.Source = "the " + c.IgnitionPlatform + " metadata service"
 	}

@@ -1,0 +1,307 @@
+package earlyboot
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Bringing up the network for Ignition. When the config source needs it (needsNetwork),
+// kiln-init sets every physical interface up (those with a device in sysfs: not lo, no
+// bridges or tunnels), or only the one ip=IFACE:dhcp names, waits for carrier
+// (DefaultCarrierTimeout), and runs a DHCPv4 client on each that has it (DefaultDHCPTimeout,
+// in parallel). Each lease becomes the interface's address and, unless kiln.net.gateway=off,
+// the default route; the DNS servers go to the initramfs's /etc/resolv.conf, where Ignition's
+// resolver reads them. At least one lease is needed; otherwise the boot stops.
+//
+// What stays after switch_root: the addresses and routes, on the interfaces, without a
+// lifetime, since the image runs no DHCP client (not systemd-networkd either) that would take
+// the lease over; nobody renews it. The booted system's /etc/resolv.conf is the image's own.
+
+// Kernel command line parameters of the network.
+const (
+	// ParamIP is dracut's ip=: dhcp (the default), IFACE:dhcp, or off (no network).
+	ParamIP = "ip"
+	// ParamNetGateway off leaves the DHCP router out: no default route.
+	ParamNetGateway = "kiln.net.gateway"
+)
+
+// Timeouts of bringing up the network.
+const (
+	DefaultCarrierTimeout = 10 * time.Second
+	DefaultDHCPTimeout    = 30 * time.Second
+	// carrierGrace is how long kiln-init waits for the other interfaces once one has carrier.
+	carrierGrace = 2 * time.Second
+)
+
+// ErrNetwork marks a failure to bring up the network; the boot stops.
+var ErrNetwork = errors.New("bring up the network")
+
+// resolvConf is the initramfs's resolver configuration.
+var resolvConf = "/etc/resolv.conf"
+
+// netSpec is the ip= parameter.
+type netSpec struct {
+	Off   bool
+	Iface string // "": every physical interface
+}
+
+// parseIP parses the value of ip=: dracut's dhcp forms, and off.
+func parseIP(v string) (netSpec, error) {
+	iface, method, hasIface := strings.Cut(v, ":")
+	if !hasIface {
+		iface, method = "", v
+	}
+	switch method {
+	case "dhcp", "on", "any":
+	case "off", "none":
+		if !hasIface {
+			return netSpec{Off: true}, nil
+		}
+		fallthrough
+	default:
+		return netSpec{}, fmt.Errorf("kiln-init supports %[1]s=dhcp, %[1]s=IFACE:dhcp and %[1]s=off", ParamIP)
+	}
+	if hasIface && (iface == "" || strings.ContainsAny(iface, "/ ")) {
+		return netSpec{}, fmt.Errorf("interface name %q", iface)
+	}
+	return netSpec{Iface: iface}, nil
+}
+
+// networkSchemes are the ignition.config.url schemes Ignition fetches over the network.
+var networkSchemes = []string{"http", "https", "tftp", "s3", "gs", "arn"}
+
+// needsNetwork reports whether the Ignition config source named on the command line needs the
+// network: an ignition.config.url with a remote scheme. An unparsable URL needs none here;
+// planIgnition reports it.
+func needsNetwork(c Cmdline) bool {
+	if c.IgnitionURL == "" {
+		return false
+	}
+	u, err := url.Parse(c.IgnitionURL)
+	return err == nil && slices.Contains(networkSchemes, u.Scheme)
+}
+
+// physicalInterfaces are the interfaces of sys/class/net backed by a device, sorted by name;
+// only the one named when only is set.
+func physicalInterfaces(sys, only string) ([]string, error) {
+	entries, err := os.ReadDir(filepath.Join(sys, "class", "net"))
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range entries {
+		name := e.Name()
+		if name == "lo" || (only != "" && name != only) || !exists(filepath.Join(sys, "class", "net", name, "device")) {
+			continue
+		}
+		out = append(out, name)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// hasCarrier reports whether the interface has a link (sysfs reads an error while it is down).
+func hasCarrier(sys, name string) bool {
+	data, err := os.ReadFile(filepath.Join(sys, "class", "net", name, "carrier"))
+	return err == nil && strings.TrimSpace(string(data)) == "1"
+}
+
+// waitCarrier sets the interfaces up and waits until all have carrier, or one has it and
+// carrierGrace passed, or the timeout. It returns those with carrier, and those without.
+func (b *boot) waitCarrier(ctx context.Context, spec netSpec) (up, down []string, err error) {
+	ctx, cancel := context.WithTimeout(ctx, DefaultCarrierTimeout)
+	defer cancel()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	var names []string
+	raised := map[string]bool{}
+	var firstUp time.Time
+	for {
+		names, err = physicalInterfaces(b.sys, spec.Iface)
+		if err != nil {
+			return nil, nil, err
+		}
+		up, down = nil, nil
+		for _, n := range names {
+			if !raised[n] {
+				if err := setLinkUp(n); err != nil {
+					return nil, nil, err
+				}
+				raised[n] = true
+			}
+			if hasCarrier(b.sys, n) {
+				up = append(up, n)
+			} else {
+				down = append(down, n)
+			}
+		}
+		if len(up) > 0 && firstUp.IsZero() {
+			firstUp = time.Now()
+		}
+		if len(up) > 0 && (len(down) == 0 || time.Since(firstUp) > carrierGrace) {
+			return up, down, nil
+		}
+		select {
+		case <-ctx.Done():
+			if len(names) == 0 {
+				what := "no network interface"
+				if spec.Iface != "" {
+					what = "no interface " + spec.Iface
+				}
+				return nil, nil, fmt.Errorf("%s within %s (is its driver among the initramfs's modules?)", what, DefaultCarrierTimeout)
+			}
+			return nil, nil, fmt.Errorf("no carrier on %s within %s", strings.Join(names, ", "), DefaultCarrierTimeout)
+		case <-tick.C:
+		}
+	}
+}
+
+// ifaceLease is the outcome of DHCP on one interface.
+type ifaceLease struct {
+	name  string
+	lease dhcpLease
+	err   error
+}
+
+// bringUpNetwork brings up the network for the Ignition config source; see the top of this
+// file. Its errors do not name the step: the caller wraps them in ErrNetwork.
+func (b *boot) bringUpNetwork(ctx context.Context) error {
+	spec := b.cmd.Net
+	why := ParamIgnitionURL + "=" + b.cmd.IgnitionURL
+	if spec.Off {
+		b.con.Printf("network: off (%s=off), although %s needs it", ParamIP, why)
+		return nil
+	}
+	up, down, err := b.waitCarrier(ctx, spec)
+	if err != nil {
+		return err
+	}
+	for _, n := range down {
+		b.con.Printf("network: %s has no carrier, skipped", n)
+	}
+	b.con.Printf("network: DHCPv4 on %s for %s", strings.Join(up, ", "), why)
+	results := make([]ifaceLease, len(up))
+	var wg sync.WaitGroup
+	for i, name := range up {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = ifaceLease{name: name}
+			results[i].lease, results[i].err = b.dhcpOn(ctx, name)
+		}()
+	}
+	wg.Wait()
+	var failed []string
+	var dns []netip.Addr
+	var domain string
+	for _, r := range results {
+		if r.err != nil {
+			b.con.Printf("network: %s: %v", r.name, r.err)
+			failed = append(failed, fmt.Sprintf("%s: %v", r.name, r.err))
+			continue
+		}
+		b.con.Printf("network: %s", describeLease(r.name, r.lease, b.cmd.NoGateway))
+		for _, d := range r.lease.DNS {
+			if !slices.Contains(dns, d) {
+				dns = append(dns, d)
+			}
+		}
+		if domain == "" {
+			domain = r.lease.Domain
+		}
+	}
+	if len(failed) == len(results) {
+		return fmt.Errorf("no DHCP lease (%s)", strings.Join(failed, "; "))
+	}
+	if len(dns) > 0 {
+		if err := writeResolvConf(resolvConf, dns, domain); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// describeLease is the console line of a configured interface.
+func describeLease(name string, l dhcpLease, noGateway bool) string {
+	s := name + " " + l.Addr.String()
+	switch {
+	case l.Router.IsValid() && noGateway:
+		s += " (router " + l.Router.String() + " unused: " + ParamNetGateway + "=off)"
+	case l.Router.IsValid():
+		s += " via " + l.Router.String()
+	default:
+		s += " (no router)"
+	}
+	if len(l.DNS) > 0 {
+		var d []string
+		for _, a := range l.DNS {
+			d = append(d, a.String())
+		}
+		s += ", dns " + strings.Join(d, " ")
+	}
+	if l.LeaseTime > 0 {
+		s += fmt.Sprintf(", lease %s from %s", l.LeaseTime, l.Server)
+	}
+	return s
+}
+
+// dhcpOn gets a lease on the interface name and configures it.
+func (b *boot) dhcpOn(ctx context.Context, name string) (dhcpLease, error) {
+	ifc, err := net.InterfaceByName(name)
+	if err != nil {
+		return dhcpLease{}, err
+	}
+	if len(ifc.HardwareAddr) != 6 {
+		return dhcpLease{}, fmt.Errorf("not an Ethernet interface (hardware address %q)", ifc.HardwareAddr)
+	}
+	conn, err := openPacketConn(ifc.Index)
+	if err != nil {
+		return dhcpLease{}, err
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(ctx, DefaultDHCPTimeout)
+	defer cancel()
+	c := &dhcpClient{conn: conn, hw: ifc.HardwareAddr, now: time.Now, xid: randomXID}
+	l, err := c.lease(ctx)
+	if err != nil {
+		return dhcpLease{}, fmt.Errorf("DHCP: %w", err)
+	}
+	if err := configureLease(ifc, l, b.cmd.NoGateway); err != nil {
+		return dhcpLease{}, err
+	}
+	return l, nil
+}
+
+func randomXID() uint32 {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return binary.BigEndian.Uint32(b[:])
+}
+
+// writeResolvConf writes a resolv.conf with the name servers and search domain.
+func writeResolvConf(path string, dns []netip.Addr, domain string) error {
+	var s strings.Builder
+	s.WriteString("# written by kiln-init from DHCP\n")
+	if domain != "" {
+		fmt.Fprintf(&s, "search %s\n", domain)
+	}
+	for _, d := range dns {
+		fmt.Fprintf(&s, "nameserver %s\n", d)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, []byte(s.String()), 0o644)
+}

@@ -1,0 +1,107 @@
+package bootchain
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kilnproject/kiln/imagebuild"
+	"github.com/kilnproject/kiln/qemu-tests/harness"
+	"github.com/kilnproject/kiln/qemu-tests/testimage"
+)
+
+// netUp is kiln-init's line for an interface it configured.
+var netUp = regexp.MustCompile(`kiln-init: network: \S+ \d+\.\d+\.\d+\.\d+/\d+`)
+
+// pxeOptions is the kernel command line the image's loader entry carries, as the PXE bundle's
+// boot.ipxe repeats it: the words between "initrd=…" and the PXE-only kiln.root.url=.
+func pxeOptions(t *testing.T, bundle string) string {
+	t.Helper()
+	script, err := os.ReadFile(filepath.Join(bundle, imagebuild.PXEScript))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(script), "\n") {
+		words := strings.Fields(line)
+		if len(words) < 2 || words[0] != "kernel" {
+			continue
+		}
+		var opts []string
+		for _, w := range words[2:] {
+			if strings.HasPrefix(w, "kiln.root.url=") {
+				return strings.Join(opts, " ")
+			}
+			if !strings.HasPrefix(w, "initrd=") {
+				opts = append(opts, w)
+			}
+		}
+	}
+	t.Fatalf("no kernel line with kiln.root.url= in %s:\n%s", imagebuild.PXEScript, script)
+	return ""
+}
+
+// TestConfigURL: (d) the config arrives by ignition.config.url from an HTTP server on the
+// host's loopback, through a guest forward: kiln-init brings up the network (DHCP from slirp)
+// and Ignition fetches the URL. The image's kernel command line sits in its ESP, so the VM
+// boots the PXE bundle's kernel and initramfs directly (SeaBIOS) with the URL appended; the
+// root is still the raw image's KILN-ROOT partition. The guest must get no default route
+// through user networking (DESIGN.md's network rules): slirp with restrict=on leaves the router
+// and DNS options out of its DHCP replies, and kiln.net.gateway=off would drop a router anyway.
+func TestConfigURL(t *testing.T) {
+	harness.RequireVM(t)
+	img := testimage.Worker(t)
+	cfg := probeConfig(t)
+	var mu sync.Mutex
+	var requests []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		requests = append(requests, r.Method+" "+r.URL.Path+" "+r.UserAgent())
+		mu.Unlock()
+		if r.URL.Path != "/config.ign" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/vnd.coreos.ignition+json")
+		_, _ = w.Write(cfg)
+	}))
+	defer srv.Close()
+	port, err := strconv.Atoi(srv.URL[strings.LastIndex(srv.URL, ":")+1:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendLine := pxeOptions(t, img.PXE) + " kiln.poweroff_on_failure kiln.net.gateway=off ignition.config.url=http://" +
+		harness.DefaultGuestFwdIP + "/config.ign"
+	t.Logf("kernel command line: %s", appendLine)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	vm := harness.Start(t, harness.Config{Name: "config-url", Disk: img.Raw, Overlay: true, OverlaySize: 4 << 30,
+		Kernel: filepath.Join(img.PXE, imagebuild.PXEKernel), Initrd: filepath.Join(img.PXE, imagebuild.PXEInitrd),
+		Append:  appendLine,
+		UserNet: &harness.UserNet{GuestForwards: []harness.GuestForward{{GuestPort: 80, HostPort: port}}}})
+	line, err := vm.WaitFor(ctx, netUp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("console: %s", line.Text)
+	if strings.Contains(line.Text, " via ") {
+		t.Errorf("the guest got a default route through user networking: %s", line.Text)
+	}
+	if _, err := vm.WaitFor(ctx, ignApplied); err != nil {
+		t.Fatal(err)
+	}
+	expectProbe(ctx, t, vm, "1")
+	mu.Lock()
+	defer mu.Unlock()
+	t.Logf("HTTP requests: %q", requests)
+	if len(requests) == 0 || !strings.HasPrefix(requests[0], "GET /config.ign") {
+		t.Errorf("the server saw %q, want GET /config.ign", requests)
+	}
+}
