@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"testing"
 	"time"
 
@@ -29,7 +30,7 @@ After=multi-user.target
 Type=oneshot
 StandardOutput=tty
 TTYPath=/dev/ttyS0
-ExecStart=/bin/sh -c 'echo "KILN-PROBE file=$(cat /etc/kiln-probe/hello)"; if touch /usr/kiln-probe 2>/dev/null; then echo "KILN-PROBE root=rw"; else echo "KILN-PROBE root=ro"; fi; echo x >> /var/lib/kiln-probe-boots; echo "KILN-PROBE boots=$(wc -l < /var/lib/kiln-probe-boots)"'
+ExecStart=/bin/sh -c 'echo "KILN-PROBE file=$(cat /etc/kiln-probe/hello)"; if touch /usr/kiln-probe 2>/dev/null; then echo "KILN-PROBE root=rw"; else echo "KILN-PROBE root=ro"; fi; echo x >> /var/lib/kiln-probe-boots; echo "KILN-PROBE boots=$(wc -l < /var/lib/kiln-probe-boots)"; echo "KILN-PROBE var-mib=$(df -m --output=size /var | tail -1 | tr -d " ")"'
 ExecStartPost=/bin/systemctl poweroff --no-block
 [Install]
 WantedBy=multi-user.target
@@ -92,13 +93,14 @@ func expectProbe(ctx context.Context, t *testing.T, vm *harness.VM, boots string
 }
 
 // TestFirstAndSecondBoot: (a) the worker image boots to multi-user with its Ignition config
-// from fw_cfg, the file and the unit are there and the unit ran, on a read-only root; (b) the
-// same disk boots again without Ignition and keeps what the first boot wrote to /etc and /var.
+// from fw_cfg, the file and the unit are there and the unit ran, on a read-only root, and VAR
+// grew to the end of the larger disk; (b) the same disk boots again without Ignition and keeps
+// what the first boot wrote to /etc and /var.
 func TestFirstAndSecondBoot(t *testing.T) {
 	harness.RequireVM(t)
 	img := testimage.Worker(t)
 	disk := filepath.Join(t.TempDir(), "disk.qcow2")
-	if err := harness.CreateOverlay(context.Background(), harness.DefaultQEMUImg, img.Raw, "raw", disk, 4<<30); err != nil {
+	if err := harness.CreateOverlay(context.Background(), harness.DefaultQEMUImg, img.Raw, "raw", disk, 6<<30); err != nil {
 		t.Fatal(err)
 	}
 	cfg := writeFile(t, "config.ign", probeConfig(t))
@@ -107,8 +109,19 @@ func TestFirstAndSecondBoot(t *testing.T) {
 
 	first := harness.Start(t, harness.Config{Name: "first-boot", Disk: disk, DiskFormat: "qcow2",
 		FwCfg: []harness.FwCfg{{Name: "opt/com.coreos/config", File: cfg}}})
+	if _, err := first.WaitFor(ctx, regexp.MustCompile(`kiln-init: grew KILN-VAR`)); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := first.WaitFor(ctx, ignApplied); err != nil {
 		t.Fatal(err)
+	}
+	// The image's VAR is 2 GiB; on a 6 GiB disk it must have grown to well over 4 GiB.
+	line, err := first.WaitFor(ctx, regexp.MustCompile(`KILN-PROBE var-mib=(\d+)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mib, _ := strconv.Atoi(regexp.MustCompile(`var-mib=(\d+)`).FindStringSubmatch(line.Text)[1]); mib < 4000 {
+		t.Errorf("/var has %d MiB on a 6 GiB disk: VAR did not grow", mib)
 	}
 	expectProbe(ctx, t, first, "1")
 	vars := first.UEFIVars()
