@@ -43,6 +43,45 @@ func (t *tokenTarget) client() (kubernetes.Interface, error) {
 	return kubernetes.NewForConfig(rc)
 }
 
+// onlineTimeout bounds one token call to a running cluster.
+const onlineTimeout = 30 * time.Second
+
+// add stores a new token: in the cluster directory, or as a Secret in the cluster.
+func (t *tokenTarget) add(ctx context.Context, tok *token.Token) error {
+	if t.dir != "" {
+		d, err := clusterdir.Open(t.dir)
+		if err != nil {
+			return err
+		}
+		return d.AddToken(tok)
+	}
+	client, err := t.client()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, onlineTimeout)
+	defer cancel()
+	return token.Create(ctx, client, tok)
+}
+
+// list returns the tokens of the cluster directory, or of the cluster.
+func (t *tokenTarget) list(ctx context.Context) ([]*token.Token, error) {
+	if t.dir != "" {
+		d, err := clusterdir.Open(t.dir)
+		if err != nil {
+			return nil, err
+		}
+		return d.Tokens()
+	}
+	client, err := t.client()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, onlineTimeout)
+	defer cancel()
+	return token.List(ctx, client)
+}
+
 func newTokenCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "token",
@@ -78,24 +117,8 @@ Secret right away. --ttl 0 makes a token that never expires.`,
 			if err != nil {
 				return err
 			}
-			if target.dir != "" {
-				d, err := clusterdir.Open(target.dir)
-				if err != nil {
-					return err
-				}
-				if err := d.AddToken(t); err != nil {
-					return err
-				}
-			} else {
-				client, err := target.client()
-				if err != nil {
-					return err
-				}
-				ctx, cancel := context.WithTimeout(cmd.Context(), 30*time.Second)
-				defer cancel()
-				if err := token.Create(ctx, client, t); err != nil {
-					return err
-				}
+			if err := target.add(cmd.Context(), t); err != nil {
+				return err
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), t.String())
 			return nil
@@ -120,38 +143,18 @@ func newTokenListCommand() *cobra.Command {
 			if err := target.check(); err != nil {
 				return err
 			}
-			var tokens []*token.Token
-			var err error
-			if target.dir != "" {
-				d, err := clusterdir.Open(target.dir)
-				if err != nil {
-					return err
-				}
-				if tokens, err = d.Tokens(); err != nil {
-					return err
-				}
-			} else {
-				client, err := target.client()
-				if err != nil {
-					return err
-				}
-				ctx, cancel := context.WithTimeout(cmd.Context(), 30*time.Second)
-				defer cancel()
-				if tokens, err = token.List(ctx, client); err != nil {
-					return err
-				}
+			tokens, err := target.list(cmd.Context())
+			if err != nil {
+				return err
 			}
-			return printTokens(cmd, tokens, err)
+			return printTokens(cmd, tokens)
 		},
 	}
 	target.bind(cmd)
 	return cmd
 }
 
-func printTokens(cmd *cobra.Command, tokens []*token.Token, err error) error {
-	if err != nil {
-		return err
-	}
+func printTokens(cmd *cobra.Command, tokens []*token.Token) error {
 	w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 8, 2, ' ', 0)
 	fmt.Fprintln(w, "TOKEN\tTTL\tEXPIRES\tUSAGES\tDESCRIPTION\tEXTRA GROUPS")
 	now := time.Now()
