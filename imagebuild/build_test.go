@@ -1,4 +1,4 @@
-package imagebuild
+package imagebuild_test
 
 import (
 	"bytes"
@@ -14,54 +14,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kilnproject/kiln/imagebuild"
 	"github.com/kilnproject/kiln/internal/diskimage"
 	"github.com/kilnproject/kiln/internal/profile"
 	"github.com/kilnproject/kiln/qemu-tests/harness"
+	"github.com/kilnproject/kiln/qemu-tests/testimage"
 )
 
-// buildWorker builds profiles/worker.yaml with the artifacts `make artifacts` made into dir.
-// It skips without them (make test provides them) or without root.
-func buildWorker(t *testing.T, dir string) []Output {
-	t.Helper()
-	lock, store := os.Getenv("KILN_ARTIFACT_LOCK"), os.Getenv("KILN_ARTIFACT_STORE")
-	if lock == "" || store == "" {
-		t.Skip("KILN_ARTIFACT_LOCK and KILN_ARTIFACT_STORE are not set (make test sets them after make artifacts)")
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("kiln build needs root")
-	}
-	p, err := profile.LoadFile(filepath.Join("..", "profiles", "worker.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.Artifacts.Lock, p.Artifacts.Store = lock, store
-	bin := kilnBin(t)
-	start := time.Now()
-	outs, err := Build(context.Background(), Options{
-		Profile: p, OutDir: dir, Epoch: 1700000000, KilnBinDir: bin,
-		Progress: func(step, total int, what string) {
-			t.Logf("[%d/%d] %s (%s)", step, total, what, time.Since(start).Round(time.Second))
-		},
-	})
-	if err != nil {
-		t.Fatalf("Build: %v", err)
-	}
-	return outs
-}
-
-// kilnBin builds kiln-init (static) into a temporary directory.
-func kilnBin(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	cmd := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(dir, "kiln-init"), "../cmd/kiln-init")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build kiln-init: %v\n%s", err, out)
-	}
-	return dir
-}
-
-func outputOf(t *testing.T, outs []Output, format string) Output {
+func outputOf(t *testing.T, outs []imagebuild.Output, format string) imagebuild.Output {
 	t.Helper()
 	for _, o := range outs {
 		if o.Format == format {
@@ -69,7 +29,7 @@ func outputOf(t *testing.T, outs []Output, format string) Output {
 		}
 	}
 	t.Fatalf("no %s output in %+v", format, outs)
-	return Output{}
+	return imagebuild.Output{}
 }
 
 // TestBuildWorker builds the worker image twice and checks the outputs: byte-identical, a
@@ -77,11 +37,11 @@ func outputOf(t *testing.T, outs []Output, format string) Output {
 // baked images, metadata that kiln inspect reads back, no private key anywhere, and a UEFI
 // boot in QEMU into kiln-init.
 func TestBuildWorker(t *testing.T) {
-	first := buildWorker(t, t.TempDir())
+	first := testimage.Build(t, "worker", t.TempDir())
 	raw := outputOf(t, first, profile.FormatRaw)
 
 	t.Run("Reproducible", func(t *testing.T) {
-		second := buildWorker(t, t.TempDir())
+		second := testimage.Build(t, "worker", t.TempDir())
 		for _, f := range []string{profile.FormatRaw, profile.FormatISO, profile.FormatPXE} {
 			a, b := outputOf(t, first, f), outputOf(t, second, f)
 			if a.SHA256 != b.SHA256 {
@@ -131,7 +91,7 @@ func TestBuildWorker(t *testing.T) {
 	})
 
 	t.Run("Inspect", func(t *testing.T) {
-		ins, err := Inspect(context.Background(), raw.Path)
+		ins, err := imagebuild.Inspect(context.Background(), raw.Path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -160,7 +120,7 @@ func TestBuildWorker(t *testing.T) {
 		if out, err := exec.Command("unsquashfs", "-o", strconv.FormatInt(root.Start, 10), "-d", tree, "-no-progress", raw.Path).CombinedOutput(); err != nil {
 			t.Fatalf("unsquashfs: %v\n%s", err, out)
 		}
-		initrd := gunzip(t, filepath.Join(outputOf(t, first, profile.FormatPXE).Path, PXEInitrd))
+		initrd := gunzip(t, filepath.Join(outputOf(t, first, profile.FormatPXE).Path, imagebuild.PXEInitrd))
 		scanned := 0
 		check := func(name string, data []byte) {
 			scanned++

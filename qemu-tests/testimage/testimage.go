@@ -53,18 +53,42 @@ func Worker(t *testing.T) Images { return get(t, "worker") }
 // ControlPlane returns the control-plane image.
 func ControlPlane(t *testing.T) Images { return get(t, "control-plane") }
 
-func get(t *testing.T, name string) Images {
+// Build builds the profile's image into dir now, without the cache: a reproducibility check
+// builds twice. It skips like Worker does.
+func Build(t *testing.T, name, dir string) []imagebuild.Output {
 	t.Helper()
-	lock, store := os.Getenv("KILN_ARTIFACT_LOCK"), os.Getenv("KILN_ARTIFACT_STORE")
+	lock, store := artifacts(t)
+	var log []string
+	outs, err := buildProfile(name, lock, store, dir, &log)
+	for _, l := range log {
+		t.Log(l)
+	}
+	if err != nil {
+		t.Fatalf("build the %s image: %v", name, err)
+	}
+	return outs
+}
+
+// artifacts are the lock and store make test names; without them, or without root, the test
+// skips.
+func artifacts(t *testing.T) (lock, store string) {
+	t.Helper()
+	lock, store = os.Getenv("KILN_ARTIFACT_LOCK"), os.Getenv("KILN_ARTIFACT_STORE")
 	if lock == "" || store == "" {
 		t.Skip("KILN_ARTIFACT_LOCK and KILN_ARTIFACT_STORE are not set (make test sets them after make artifacts)")
 	}
 	if os.Geteuid() != 0 {
 		t.Skip("kiln build needs root")
 	}
+	return lock, store
+}
+
+func get(t *testing.T, name string) Images {
+	t.Helper()
+	lock, store := artifacts(t)
 	v, _ := once.LoadOrStore(name, &build{})
 	b := v.(*build)
-	b.once.Do(func() { b.imgs, b.err = buildProfile(name, lock, store, &b.log) })
+	b.once.Do(func() { b.imgs, b.err = buildCached(name, lock, store, &b.log) })
 	for _, l := range b.log {
 		t.Log(l)
 	}
@@ -74,15 +98,9 @@ func get(t *testing.T, name string) Images {
 	return b.imgs
 }
 
-func buildProfile(name, lock, store string, log *[]string) (Images, error) {
-	_, here, _, _ := runtime.Caller(0)
-	repo := filepath.Join(filepath.Dir(here), "..", "..")
-	p, err := profile.LoadFile(filepath.Join(repo, "profiles", name+".yaml"))
-	if err != nil {
-		return Images{}, err
-	}
-	p.Artifacts.Lock, p.Artifacts.Store = lock, store
-	// The outputs outlive single tests: one build serves the whole process.
+// buildCached builds into a directory that outlives single tests (Cleanup removes it): one
+// build serves the whole process.
+func buildCached(name, lock, store string, log *[]string) (Images, error) {
 	out, err := os.MkdirTemp("", "kiln-testimage-"+name+"-*")
 	if err != nil {
 		return Images{}, err
@@ -90,20 +108,7 @@ func buildProfile(name, lock, store string, log *[]string) (Images, error) {
 	mu.Lock()
 	dirs = append(dirs, out)
 	mu.Unlock()
-	bin := filepath.Join(out, "bin")
-	cmd := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(bin, "kiln-init"), "./cmd/kiln-init")
-	cmd.Dir = repo
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return Images{}, fmt.Errorf("build kiln-init: %v: %s", err, b)
-	}
-	start := time.Now()
-	outs, err := imagebuild.Build(context.Background(), imagebuild.Options{
-		Profile: p, OutDir: out, Epoch: 1700000000, KilnBinDir: bin,
-		Progress: func(step, total int, what string) {
-			*log = append(*log, "build "+name+": "+what+" ("+time.Since(start).Round(time.Second).String()+")")
-		},
-	})
+	outs, err := buildProfile(name, lock, store, out, log)
 	if err != nil {
 		return Images{}, err
 	}
@@ -119,4 +124,33 @@ func buildProfile(name, lock, store string, log *[]string) (Images, error) {
 		}
 	}
 	return imgs, nil
+}
+
+// buildProfile builds kiln-init and then profiles/NAME.yaml with the given artifacts into out.
+func buildProfile(name, lock, store, out string, log *[]string) ([]imagebuild.Output, error) {
+	_, here, _, _ := runtime.Caller(0)
+	repo := filepath.Join(filepath.Dir(here), "..", "..")
+	p, err := profile.LoadFile(filepath.Join(repo, "profiles", name+".yaml"))
+	if err != nil {
+		return nil, err
+	}
+	p.Artifacts.Lock, p.Artifacts.Store = lock, store
+	bin, err := os.MkdirTemp("", "kiln-testimage-bin-*")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(bin)
+	cmd := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(bin, "kiln-init"), "./cmd/kiln-init")
+	cmd.Dir = repo
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("build kiln-init: %v: %s", err, b)
+	}
+	start := time.Now()
+	return imagebuild.Build(context.Background(), imagebuild.Options{
+		Profile: p, OutDir: out, Epoch: 1700000000, KilnBinDir: bin,
+		Progress: func(step, total int, what string) {
+			*log = append(*log, "build "+name+": "+what+" ("+time.Since(start).Round(time.Second).String()+")")
+		},
+	})
 }
