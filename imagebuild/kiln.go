@@ -10,7 +10,7 @@ import (
 // the running kiln binary is in: `make build` puts them side by side in bin/).
 type kilnBinaries struct {
 	init  string // kiln-init: the initramfs's PID 1 (required)
-	agent string // kiln-agent: the first-boot agent ("" while it does not exist yet)
+	agent string // kiln-agent: the first-boot agent (required)
 }
 
 type placement struct{ src, dst string }
@@ -33,17 +33,15 @@ func findKilnBinaries(dir string) (kilnBinaries, error) {
 	if _, err := os.Stat(k.init); err != nil {
 		return kilnBinaries{}, fmt.Errorf("kiln-init not found in %s (make build puts it next to kiln; or pass --kiln-bin DIR): %w", dir, err)
 	}
-	if a := filepath.Join(dir, "kiln-agent"); fileExists(a) {
-		k.agent = a
+	k.agent = filepath.Join(dir, "kiln-agent")
+	if _, err := os.Stat(k.agent); err != nil {
+		return kilnBinaries{}, fmt.Errorf("kiln-agent not found in %s (make build puts it next to kiln; or pass --kiln-bin DIR): %w", dir, err)
 	}
 	return k, nil
 }
 
 // payload is what goes into the root filesystem.
 func (k kilnBinaries) payload() []placement {
-	if k.agent == "" {
-		return nil
-	}
 	return []placement{{k.agent, agentPath}}
 }
 

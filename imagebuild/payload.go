@@ -82,6 +82,9 @@ func assemblePayload(ctx context.Context, dir string, p *profile.Profile, in *in
 			return nil, fmt.Errorf("place %s: %w", filepath.Base(k.dst), err)
 		}
 	}
+	if err := placeUnits(dir); err != nil {
+		return nil, fmt.Errorf("place units: %w", err)
+	}
 	for _, n := range sortedKeys(in.entries) {
 		e := in.entries[n]
 		md.Artifacts = append(md.Artifacts, ArtifactInfo{Name: n, Version: e.Version, SHA256: e.SHA256})

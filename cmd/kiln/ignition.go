@@ -90,6 +90,7 @@ Written files get mode 0600, atomically. Without --out the config goes to standa
 	f.StringVar(&role, "role", "", "node role: control-plane or worker")
 	f.StringVar(&opts.NodeName, "node", "", "Kubernetes node name (default: the node's hostname at boot)")
 	f.StringVar(&butaneFile, "butane", "", "your Butane snippet (variant fcos, version 1.7.0) to merge in")
+	f.StringVar(&opts.NodeIP, "node-ip", "", "the node's address on the cluster network (default: the address it reaches the control-plane endpoint from)")
 	f.BoolVar(&opts.CACert, "ca-cert", false, "worker: also ship the CA certificate, for file discovery")
 	f.StringVar(&opts.Token, "token", "", "worker: ID of the bootstrap token to use (default: the first unexpired one)")
 	f.StringVar(&out, "out", "", "file to write (mode 0600); default standard output")

@@ -22,7 +22,12 @@ type tokensFile struct {
 
 // Tokens reads the cluster's bootstrap tokens.
 func (d *Dir) Tokens() ([]*token.Token, error) {
-	path := filepath.Join(d.Path, TokensFile)
+	return ReadTokens(filepath.Join(d.Path, TokensFile))
+}
+
+// ReadTokens reads a tokens.yaml file (the cluster directory's, or the copy a control-plane
+// node receives); a missing file holds no tokens. Errors never contain a token.
+func ReadTokens(path string) ([]*token.Token, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil

@@ -26,6 +26,8 @@ type Options struct {
 	Role nodeconfig.Role
 	// NodeName is the node's name; empty leaves it to the node's hostname at boot.
 	NodeName string
+	// NodeIP is the node's address on the cluster network; empty lets the node find it.
+	NodeIP string
 	// CACert also ships the CA certificate to a worker, for file discovery.
 	CACert bool
 	// Token selects a worker's bootstrap token: its ID, or the whole token "id.secret" (which
@@ -135,6 +137,7 @@ func nodeConfig(dir *clusterdir.Dir, cfg *config.Config, opts Options) (*nodecon
 	}
 	nc := nodeconfig.New(opts.Role)
 	nc.NodeName = opts.NodeName
+	nc.NodeIP = opts.NodeIP
 	nc.ClusterName = cfg.Cluster.ClusterName
 	nc.ControlPlaneEndpoint = net.JoinHostPort(host, strconv.Itoa(port))
 	nc.CACertHashes = []string{caPin}

@@ -58,6 +58,10 @@ type NodeConfig struct {
 	ClusterName string `json:"clusterName"`
 	// ControlPlaneEndpoint is where the API server is reached, as host:port.
 	ControlPlaneEndpoint string `json:"controlPlaneEndpoint"`
+	// NodeIP is the node's address on the cluster network: kubelet's --node-ip and, on a
+	// control plane, the API server's advertise address. Empty means the address the node
+	// reaches ControlPlaneEndpoint from.
+	NodeIP string `json:"nodeIP,omitempty"`
 	// CACertHashes are the pins ("sha256:<64 hex>") a joining node checks the cluster CA
 	// against. A worker needs at least one unless CACertPath is present.
 	CACertHashes []string `json:"caCertHashes,omitempty"`
@@ -97,6 +101,9 @@ func (c *NodeConfig) Validate() error {
 	}
 	if err := validateEndpoint(c.ControlPlaneEndpoint); err != nil {
 		errs = append(errs, field.Invalid(field.NewPath("controlPlaneEndpoint"), c.ControlPlaneEndpoint, err.Error()))
+	}
+	if c.NodeIP != "" && net.ParseIP(c.NodeIP) == nil {
+		errs = append(errs, field.Invalid(field.NewPath("nodeIP"), c.NodeIP, "not an IP address"))
 	}
 	for i, h := range c.CACertHashes {
 		if err := pin.Validate(h); err != nil {

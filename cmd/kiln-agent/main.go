@@ -1,0 +1,115 @@
+// Command kiln-agent is the node half of kiln: on a node's first boot it runs the phases of
+// package firstboot (kiln-firstboot.service), and afterwards keeps pod routes between nodes
+// (kiln-routes.service). This file only wires subcommands.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kilnproject/kiln/firstboot"
+	"github.com/kilnproject/kiln/internal/journalslog"
+)
+
+func main() {
+	root := &cobra.Command{
+		Use:   "kiln-agent",
+		Short: "Turn a kiln node into a control plane or a worker on its first boot",
+		Long: `kiln-agent runs on kiln nodes. On the first boot, kiln-firstboot.service runs
+"kiln-agent firstboot": preflight checks, then what kubeadm init or kubeadm join would do, from
+the files Ignition wrote under /etc/kiln (see the README). Afterwards kubelet keeps the node.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(newFirstbootCommand(), newPreflightCommand(), newStatusCommand(), newRoutesCommand())
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	err := root.ExecuteContext(ctx)
+	stop()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "kiln-agent: error: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// newNode is the node this process runs on.
+func newNode() *firstboot.Node {
+	return &firstboot.Node{Root: "/", Systemd: firstboot.DBusSystemd{}, Log: logger(), Console: os.Stdout}
+}
+
+// logger writes to the journal with fields under systemd, and text to standard error by hand.
+func logger() *slog.Logger {
+	if journalslog.Available() && os.Getenv("JOURNAL_STREAM") != "" {
+		return slog.New(journalslog.New(slog.LevelInfo))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, nil))
+}
+
+func newFirstbootCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "firstboot",
+		Short: "Run the first boot: preflight, config, images, init or join, pod network, handoff",
+		Long: `Runs every first-boot phase in order (kiln-firstboot.service does this once). Each phase
+first checks for results of an earlier run, so running it again after an interruption
+continues where it stopped. Progress: "kiln-agent status".`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return firstboot.Run(cmd.Context(), newNode(), firstboot.Phases())
+		},
+	}
+}
+
+func newPreflightCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "preflight",
+		Short: "Run the preflight checks for this node's role and print kubeadm-style findings",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			n := newNode()
+			_, err := firstboot.Preflight(n, cmd.OutOrStdout())
+			if err == nil {
+				fmt.Fprintln(cmd.OutOrStdout(), "[preflight] all checks passed")
+			}
+			return err
+		},
+	}
+}
+
+func newStatusCommand() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show the first boot's phase, progress and last error",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := firstboot.ReadStatus("/")
+			if err != nil {
+				if _, serr := os.Stat(firstboot.DoneStamp); serr == nil && errors.Is(err, os.ErrNotExist) {
+					fmt.Fprintf(cmd.OutOrStdout(), "first boot completed earlier (%s)\n", firstboot.DoneStamp)
+					return nil
+				}
+				return err
+			}
+			return firstboot.PrintStatus(cmd.OutOrStdout(), s, asJSON)
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the status file as it is")
+	return cmd
+}
+
+func newRoutesCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "routes",
+		Short: "Keep a route to every other node's pod CIDR through that node (kiln-routes.service)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return firstboot.KeepRoutes(cmd.Context(), newNode())
+		},
+	}
+}

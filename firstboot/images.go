@@ -1,0 +1,80 @@
+package firstboot
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// bakedImage is one entry of the image metadata's "images" list.
+type bakedImage struct {
+	Ref    string `json:"ref"`
+	Digest string `json:"digest"`
+	File   string `json:"file"`
+}
+
+// importImages is the images phase: every baked OCI archive goes into containerd's k8s.io
+// namespace, where kubelet looks, before kubelet starts. An image already there with the
+// baked digest is left alone. Nothing is pulled: the archives are the whole source.
+func importImages(ctx context.Context, n *Node) error {
+	data, err := os.ReadFile(n.path(ImageMetadataPath))
+	if err != nil {
+		return fmt.Errorf("read the image's metadata: %w", err)
+	}
+	var md struct {
+		Images []bakedImage `json:"images"`
+	}
+	if err := json.Unmarshal(data, &md); err != nil {
+		return fmt.Errorf("%s: %w", ImageMetadataPath, err)
+	}
+	have, err := containerdImages(ctx)
+	if err != nil {
+		return err
+	}
+	imported := 0
+	for _, img := range md.Images {
+		if have[img.Ref] == img.Digest {
+			continue
+		}
+		archive := n.path(filepath.Join(ImagesDir, img.File))
+		out, err := exec.CommandContext(ctx, "ctr", "--namespace", "k8s.io", "images", "import", archive).CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("import %s from %s: %v: %s", img.Ref, archive, err, strings.TrimSpace(string(out)))
+		}
+		imported++
+		n.Log.Info("image imported", "image", img.Ref, "digest", img.Digest)
+	}
+	have, err = containerdImages(ctx)
+	if err != nil {
+		return err
+	}
+	for _, img := range md.Images {
+		if got := have[img.Ref]; got != img.Digest {
+			return fmt.Errorf("after import containerd has %s at digest %q, the image baked %s", img.Ref, got, img.Digest)
+		}
+	}
+	n.say("[images] %d baked images in containerd (%d imported now)", len(md.Images), imported)
+	return nil
+}
+
+// containerdImages lists the k8s.io namespace: reference → digest.
+func containerdImages(ctx context.Context) (map[string]string, error) {
+	out, err := exec.CommandContext(ctx, "ctr", "--namespace", "k8s.io", "images", "list").Output()
+	if err != nil {
+		return nil, fmt.Errorf("list containerd's images: %w", err)
+	}
+	images := map[string]string{}
+	for i, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		if i == 0 || len(f) < 3 {
+			continue // the header, or an empty line
+		}
+		// REF TYPE DIGEST SIZE PLATFORMS LABELS
+		images[f[0]] = f[2]
+	}
+	return images, nil
+}

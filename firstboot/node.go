@@ -1,0 +1,101 @@
+package firstboot
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/kilnproject/kiln/internal/config"
+	"github.com/kilnproject/kiln/internal/nodeconfig"
+	"github.com/kilnproject/kiln/internal/token"
+)
+
+// Files of the agent's own on the node.
+const (
+	// StateDir keeps what survives reboots: the completion stamp and the start marker.
+	StateDir = "/var/lib/kiln"
+	// DoneStamp marks a completed first boot; kiln-firstboot.service is skipped once it exists.
+	DoneStamp = StateDir + "/firstboot.done"
+	// StartedStamp marks that a first boot began: files it wrote are then its own, not a
+	// previous installation's, and preflight lets them be.
+	StartedStamp = StateDir + "/firstboot.started"
+	// StatusPath is the live status, for "kiln-agent status".
+	StatusPath = "/run/kiln/status.json"
+	// ImageMetadataPath describes the image, with the baked container images.
+	ImageMetadataPath = "/usr/lib/kiln/image.json"
+	// ImagesDir holds the baked OCI archives.
+	ImagesDir = "/usr/lib/kiln/images"
+	// CNIConfigPath is the pod network configuration kubelet's runtime reads.
+	CNIConfigPath = "/etc/cni/net.d/10-kiln.conflist"
+)
+
+// Node is one node's first boot: where its files are, what it talks to, and what the config
+// phase learnt about it.
+type Node struct {
+	// Root is "/" on a node; tests point it at a directory.
+	Root string
+	// Systemd starts kubelet and other units.
+	Systemd Systemd
+	// Log receives structured entries (the journal on a node).
+	Log *slog.Logger
+	// Console receives one line per phase, for people.
+	Console io.Writer
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Timeouts bound every wait; zero fields take their defaults.
+	Timeouts Timeouts
+
+	// Set by the config phase.
+	Config  *nodeconfig.NodeConfig
+	Cluster *config.Config   // control plane: cluster.yaml
+	Tokens  []*token.Token   // control plane: tokens.yaml
+	Token   nodeconfig.Token // worker: the bootstrap token
+	Name    string
+	IP      net.IP
+}
+
+// path returns p (an absolute node path) under Root.
+func (n *Node) path(p string) string { return filepath.Join(n.Root, p) }
+
+func (n *Node) now() time.Time {
+	if n.Now != nil {
+		return n.Now()
+	}
+	return time.Now()
+}
+
+// say writes one line to the console.
+func (n *Node) say(format string, args ...any) {
+	if n.Console != nil {
+		fmt.Fprintf(n.Console, format+"\n", args...)
+	}
+}
+
+func (n *Node) isControlPlane() bool {
+	return n.Config != nil && n.Config.Role == nodeconfig.RoleControlPlane
+}
+
+func (n *Node) isWorker() bool { return n.Config != nil && n.Config.Role == nodeconfig.RoleWorker }
+
+// readNodeConfig reads node.yaml once.
+func (n *Node) readNodeConfig() (*nodeconfig.NodeConfig, error) {
+	if n.Config != nil {
+		return n.Config, nil
+	}
+	c, err := nodeconfig.Read(n.Root)
+	if err != nil {
+		return nil, err
+	}
+	n.Config = c
+	return c, nil
+}
+
+// exists reports whether the node path p exists.
+func (n *Node) exists(p string) bool {
+	_, err := os.Stat(n.path(p))
+	return err == nil
+}

@@ -1,0 +1,27 @@
+package firstboot
+
+import (
+	"context"
+
+	"github.com/kilnproject/kiln/internal/layout"
+	"github.com/kilnproject/kiln/internal/nodeconfig"
+	"github.com/kilnproject/kiln/internal/podroutes"
+)
+
+// KeepRoutes runs the pod-route keeper with the node's kubelet credentials until ctx ends.
+func KeepRoutes(ctx context.Context, n *Node) error {
+	cfg, err := n.readNodeConfig()
+	if err != nil {
+		return err
+	}
+	name, err := nodeName(cfg)
+	if err != nil {
+		return err
+	}
+	client, err := n.clientFrom(layout.KubeletConf)
+	if err != nil {
+		return err
+	}
+	n.Log.Info("keeping pod routes", "node", name, "config", nodeconfig.NodeConfigPath)
+	return podroutes.Keep(ctx, client, podroutes.IPRoute{}, name, podroutes.DefaultInterval, n.Log)
+}
