@@ -6,6 +6,8 @@
 #   make artifacts  everything a node image is made of: the k8s binaries, containerd, runc, CNI
 #                plugins, crictl, CoreDNS, Ignition, our pause, the Debian base rootfs, and the
 #                control-plane images as OCI archives, in the artifact store with a lock file
+#   make demo    make artifacts, then build a control-plane and a worker image, boot them in QEMU
+#                as a two-node cluster, show it, and keep it running until Ctrl-C (make demo-stop)
 #   make test    make artifacts, then all tests (unit, integration against the real binaries,
 #                the artifacts read back), with a summary line
 #
@@ -22,7 +24,7 @@ ARTIFACT_MANIFEST ?= profiles/artifacts/local.yaml
 GO ?= go
 TEST_FLAGS ?=
 
-.PHONY: all build k8s tools rootfs pause artifacts deps test unit-test bench-build vet fmt clean
+.PHONY: all demo demo-stop build k8s tools rootfs pause artifacts deps test unit-test bench-build vet fmt clean
 
 all: build
 
@@ -64,6 +66,13 @@ test: artifacts
 	KILN_K8S_BIN=$(K8S_BIN) KILN_REQUIRE_INTEGRATION=1 KILN_VM_TESTS=1 \
 	KILN_ARTIFACT_LOCK=$(ARTIFACT_LOCK) KILN_ARTIFACT_STORE=$(ARTIFACT_STORE) KILN_REQUIRE_ARTIFACTS=1 \
 	hack/run-tests.sh $(TEST_FLAGS) ./...
+
+demo: artifacts build
+	$(GO) run ./qemu-tests/demo --dir $(KILN_CACHE)/demo --kiln bin/kiln --kubectl $(K8S_BIN)/kubectl
+
+demo-stop:
+	@pid=$$(cat $(KILN_CACHE)/demo/demo.pid 2>/dev/null) && kill -TERM $$pid && echo "demo: stopping (pid $$pid)" \
+		|| echo "demo: not running"
 
 # kiln build against its floor (mksquashfs + host partition tools) on the same tree; prints.
 bench-build: artifacts build

@@ -24,7 +24,7 @@ import (
 // Discovery backoff: a worker that boots before its control plane asks again, less and less
 // often, for as long as Timeouts.Discovery allows.
 const (
-	discoveryAttempt    = 2 * time.Minute
+	discoveryAttempt    = 30 * time.Second
 	discoveryBackoffMin = 2 * time.Second
 	discoveryBackoffMax = 30 * time.Second
 )

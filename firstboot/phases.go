@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Phase is one step of the first boot.
@@ -68,6 +70,9 @@ func Run(ctx context.Context, n *Node, phases []Phase) error {
 			n.say("[%s] FAILED after %s: %v", p.Name, round(took), err)
 			return fmt.Errorf("%w in phase %s: %w", ErrPhase, p.Name, err)
 		}
+		// What the phase wrote is on disk before the next one starts: after a power cut the
+		// rerun finds whole results, never half-written ones.
+		unix.Sync()
 		st.finish(i, took)
 		n.Log.Info("phase done", "phase", p.Name, "duration", took.Round(time.Millisecond).String())
 		n.say("[%s] done in %s", p.Name, round(took))

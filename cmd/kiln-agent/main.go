@@ -16,6 +16,7 @@ import (
 
 	"github.com/kilnproject/kiln/firstboot"
 	"github.com/kilnproject/kiln/internal/journalslog"
+	"github.com/kilnproject/kiln/internal/netcheck"
 )
 
 func main() {
@@ -28,7 +29,7 @@ the files Ignition wrote under /etc/kiln (see the README). Afterwards kubelet ke
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newFirstbootCommand(), newPreflightCommand(), newStatusCommand(), newRoutesCommand())
+	root.AddCommand(newFirstbootCommand(), newPreflightCommand(), newStatusCommand(), newRoutesCommand(), newNetcheckCommand())
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	err := root.ExecuteContext(ctx)
 	stop()
@@ -112,4 +113,19 @@ func newRoutesCommand() *cobra.Command {
 			return firstboot.KeepRoutes(cmd.Context(), newNode())
 		},
 	}
+}
+
+func newNetcheckCommand() *cobra.Command {
+	var name string
+	cmd := &cobra.Command{
+		Use:   "netcheck",
+		Short: "Inside a pod: check that cluster DNS resolves the API's name and the API answers at its Service IP",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, err := netcheck.Run(cmd.Context(), name, cmd.OutOrStdout())
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&name, "name", "kubernetes.default", "the name to resolve")
+	return cmd
 }

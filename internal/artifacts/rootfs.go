@@ -30,7 +30,12 @@ func filesFromRootfs(tarball string, rf *RootfsFiles) (files []ociimage.File, cl
 		cleanup()
 		return nil, nil, fmt.Errorf("unpack %s: %w", tarball, err)
 	}
-	files, err = ociimage.FromRootfs(dir, rf.Binaries)
+	binaries, err := expandGlobs(dir, rf.Binaries)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	files, err = ociimage.FromRootfs(dir, binaries)
 	if err != nil {
 		cleanup()
 		return nil, nil, err
@@ -44,6 +49,31 @@ func filesFromRootfs(tarball string, rf *RootfsFiles) (files []ociimage.File, cl
 		files = append(files, ociimage.File{Path: p, Symlink: rf.Symlinks[p]})
 	}
 	return files, cleanup, nil
+}
+
+// expandGlobs replaces each pattern among paths (such as iptables' dlopen'ed extensions,
+// /usr/lib/x86_64-linux-gnu/xtables/*.so) with the paths it matches in the unpacked rootfs; a
+// pattern that matches nothing is an error, as a missing binary is.
+func expandGlobs(dir string, paths []string) ([]string, error) {
+	var out []string
+	for _, p := range paths {
+		if !strings.ContainsAny(p, "*?[") {
+			out = append(out, p)
+			continue
+		}
+		matches, err := filepath.Glob(filepath.Join(dir, filepath.FromSlash(p)))
+		if err != nil {
+			return nil, fmt.Errorf("pattern %q: %w", p, err)
+		}
+		if len(matches) == 0 {
+			return nil, fmt.Errorf("pattern %q matches nothing in the rootfs", p)
+		}
+		sort.Strings(matches)
+		for _, m := range matches {
+			out = append(out, "/"+filepath.ToSlash(strings.TrimPrefix(m, dir+string(filepath.Separator))))
+		}
+	}
+	return out, nil
 }
 
 // unpack extracts regular files, directories, symlinks and hard links of a tarball under dir,

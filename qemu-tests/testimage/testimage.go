@@ -126,7 +126,7 @@ func buildCached(name, lock, store string, log *[]string) (Images, error) {
 	return imgs, nil
 }
 
-// buildProfile builds kiln-init and then profiles/NAME.yaml with the given artifacts into out.
+// buildProfile builds kiln-init and kiln-agent and then profiles/NAME.yaml with the given artifacts into out.
 func buildProfile(name, lock, store, out string, log *[]string) ([]imagebuild.Output, error) {
 	_, here, _, _ := runtime.Caller(0)
 	repo := filepath.Join(filepath.Dir(here), "..", "..")
@@ -140,11 +140,12 @@ func buildProfile(name, lock, store, out string, log *[]string) ([]imagebuild.Ou
 		return nil, err
 	}
 	defer os.RemoveAll(bin)
-	cmd := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(bin, "kiln-init"), "./cmd/kiln-init")
+	// The node's own programs, from this tree: what the test changes is what the VM runs.
+	cmd := exec.Command("go", "build", "-trimpath", "-o", bin+"/", "./cmd/kiln-init", "./cmd/kiln-agent")
 	cmd.Dir = repo
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("build kiln-init: %v: %s", err, b)
+		return nil, fmt.Errorf("build kiln-init and kiln-agent: %v: %s", err, b)
 	}
 	start := time.Now()
 	return imagebuild.Build(context.Background(), imagebuild.Options{

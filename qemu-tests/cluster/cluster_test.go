@@ -1,0 +1,176 @@
+package cluster
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kilnproject/kiln/qemu-tests/harness"
+	"github.com/kilnproject/kiln/qemu-tests/testimage"
+	"github.com/kilnproject/kiln/qemu-tests/vmcluster"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testimage.Cleanup()
+	os.Exit(code)
+}
+
+// Console lines of kiln-agent.
+var (
+	firstbootDone = regexp.MustCompile(`\[kiln\] first boot complete`)
+	firstbootFail = regexp.MustCompile(`\[[a-z/-]+\] FAILED after`)
+	apiserverUp   = regexp.MustCompile(`\[wait\] kube-apiserver healthy`)
+	kubeletUp     = regexp.MustCompile(`\[init/kubelet-start\] done`)
+)
+
+// waitFirstboot waits for the agent to finish on vm; a failed phase fails the test at once.
+func waitFirstboot(ctx context.Context, t *testing.T, vm *harness.VM) {
+	t.Helper()
+	i, line, err := vm.WaitForAny(ctx, firstbootDone, firstbootFail)
+	if err != nil {
+		t.Fatalf("vm %s: %v", vm.Name(), err)
+	}
+	if i != 0 {
+		t.Fatalf("vm %s: %s", vm.Name(), line.Text)
+	}
+}
+
+func kubectl(t *testing.T, kubeconfig string, args ...string) string {
+	t.Helper()
+	bin := os.Getenv("KILN_K8S_BIN")
+	if bin == "" {
+		t.Fatal("KILN_K8S_BIN is not set: make test sets it")
+	}
+	out, err := exec.Command(filepath.Join(bin, "kubectl"), append([]string{"--kubeconfig", kubeconfig}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+func prepare(t *testing.T, withWorker bool) *vmcluster.Plan {
+	t.Helper()
+	o := vmcluster.Options{ControlPlaneImage: testimage.ControlPlane(t).Raw, Dir: t.TempDir()}
+	if withWorker {
+		o.WorkerImage = testimage.Worker(t).Raw
+	}
+	p, err := vmcluster.Prepare(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestTwoNodeCluster is the gate: a control plane (Ignition by fw_cfg) and a worker (Ignition
+// by config drive) on a VM-to-VM link form a cluster. Through the forwarded API port, kubectl
+// with admin.conf shows both nodes Ready, CoreDNS becomes Ready, and a pod on the worker
+// resolves kubernetes.default and reaches the API through its Service IP.
+func TestTwoNodeCluster(t *testing.T) {
+	harness.RequireVM(t)
+	p := prepare(t, true)
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Minute)
+	defer cancel()
+
+	cpStart := time.Now()
+	cp := harness.Start(t, p.ControlPlaneConfig())
+	workerStart := time.Now()
+	worker := harness.Start(t, p.WorkerConfig())
+
+	line, err := cp.WaitFor(ctx, apiserverUp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	apiReady := line.Time
+	client, err := p.Client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	readyAt := map[string]time.Duration{}
+	err = vmcluster.WaitNodesReady(ctx, client, []string{vmcluster.ControlPlaneName, vmcluster.WorkerName}, func(name string) {
+		if name == vmcluster.ControlPlaneName {
+			readyAt[name] = time.Since(cpStart)
+		} else {
+			readyAt[name] = time.Since(workerStart)
+		}
+		t.Logf("node %s Ready", name)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFirstboot(ctx, t, cp)
+	waitFirstboot(ctx, t, worker)
+	t.Logf("timings: control plane power-on → apiserver ready %s, → Node Ready %s; worker power-on → Node Ready %s",
+		apiReady.Round(time.Second), readyAt[vmcluster.ControlPlaneName].Round(time.Second), readyAt[vmcluster.WorkerName].Round(time.Second))
+
+	out := kubectl(t, p.Kubeconfig, "get", "nodes", "-o", "wide")
+	t.Logf("kubectl get nodes -o wide:\n%s", out)
+	for _, name := range []string{vmcluster.ControlPlaneName, vmcluster.WorkerName} {
+		if !regexp.MustCompile(`(?m)^` + name + `\s+Ready\s`).MatchString(out) {
+			t.Errorf("kubectl does not show %s Ready", name)
+		}
+	}
+	if err := vmcluster.WaitCoreDNS(ctx, client); err != nil {
+		t.Fatal(err)
+	}
+	logs, err := vmcluster.NetcheckPod(ctx, client, vmcluster.WorkerName)
+	t.Logf("netcheck on %s:\n%s", vmcluster.WorkerName, logs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs, "resolves to 10.96.0.1") || !strings.Contains(logs, "answers: Kubernetes v1.36.3") {
+		t.Errorf("netcheck did not resolve and reach the API through 10.96.0.1")
+	}
+	for _, vm := range []*harness.VM{worker, cp} {
+		if err := vm.Powerdown(ctx); err != nil {
+			t.Errorf("power off %s: %v", vm.Name(), err)
+		}
+	}
+}
+
+// TestInterruptedInit cuts the control plane's power in the middle of init, after kubelet
+// started, and shows that its next boot completes the cluster.
+func TestInterruptedInit(t *testing.T) {
+	harness.RequireVM(t)
+	p := prepare(t, false)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancel()
+
+	first := harness.Start(t, p.ControlPlaneConfig())
+	if _, err := first.WaitFor(ctx, kubeletUp); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("power cut after kubelet started")
+	p.KeepUEFIVars(first)
+	first.Close()
+
+	cfg := p.ControlPlaneConfig()
+	cfg.Name = "cp-1-again"
+	second := harness.Start(t, cfg)
+	if _, err := second.WaitFor(ctx, regexp.MustCompile(`continuing an interrupted first boot`)); err != nil {
+		t.Fatal(err)
+	}
+	waitFirstboot(ctx, t, second)
+	client, err := p.Client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := vmcluster.WaitNodesReady(ctx, client, []string{vmcluster.ControlPlaneName}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := vmcluster.WaitCoreDNS(ctx, client); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("kubectl get nodes:\n%s", kubectl(t, p.Kubeconfig, "get", "nodes", "-o", "wide"))
+	if err := second.Powerdown(ctx); err != nil {
+		t.Errorf("power off: %v", err)
+	}
+}

@@ -1,0 +1,222 @@
+package vmcluster
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/kilnproject/kiln/internal/atomicfile"
+	"github.com/kilnproject/kiln/internal/clusterdir"
+	"github.com/kilnproject/kiln/internal/config"
+	"github.com/kilnproject/kiln/internal/ignitionconfig"
+	"github.com/kilnproject/kiln/internal/kubeconfig"
+	"github.com/kilnproject/kiln/internal/nodeconfig"
+	"github.com/kilnproject/kiln/qemu-tests/harness"
+)
+
+// The cluster network on the VM-to-VM link.
+const (
+	ControlPlaneName = "cp-1"
+	ControlPlaneIP   = "192.168.100.10"
+	ControlPlaneMAC  = "52:54:00:6b:00:10"
+	WorkerName       = "worker-1"
+	WorkerIP         = "192.168.100.11"
+	WorkerMAC        = "52:54:00:6b:00:11"
+	prefixLen        = 24
+	apiPort          = 6443
+	// guestDNS is where the nodes' resolv.conf points: slirp's DNS address, which restrict=on
+	// answers nothing at. CoreDNS needs a nameserver to forward to, not an answer.
+	guestDNS = "10.0.2.3"
+)
+
+// Options say where the images are and where the cluster's files go.
+type Options struct {
+	ControlPlaneImage string // a raw control-plane image
+	WorkerImage       string // a raw worker image
+	// Dir holds the cluster directory, the Ignition configs, the disks and the logs.
+	Dir string
+	// APIPort is the host port (on 127.0.0.1) forwarded to the control plane's API; 0 picks one.
+	APIPort int
+	// DiskSize is each node's disk (VAR grows into it); default 8 GiB.
+	DiskSize int64
+}
+
+// Plan is a prepared cluster: identity, configs and disks, before any VM runs.
+type Plan struct {
+	Options
+	Cluster *clusterdir.Dir
+	// Kubeconfig is admin.conf with the server at the forwarded port, for kubectl on the host.
+	Kubeconfig string
+	cpIgnition string
+	workerISO  string
+	cpDisk     string
+	workerDisk string
+	cpVars     string
+	link       [2]harness.Link
+}
+
+// Prepare makes the cluster directory, the nodes' Ignition configs, a config drive for the
+// worker and a disk overlay per node.
+func Prepare(ctx context.Context, o Options) (*Plan, error) {
+	if o.DiskSize == 0 {
+		o.DiskSize = 8 << 30
+	}
+	if o.APIPort == 0 {
+		port, err := harness.FreePort()
+		if err != nil {
+			return nil, err
+		}
+		o.APIPort = port
+	}
+	p := &Plan{Options: o}
+	cfg := config.Default()
+	cfg.Cluster.ClusterName = "kiln"
+	cfg.Cluster.ControlPlaneEndpoint = ControlPlaneIP + ":" + strconv.Itoa(apiPort)
+	// The host reaches the API through a forward to 127.0.0.1.
+	cfg.Cluster.APIServer.CertSANs = []string{"127.0.0.1"}
+	var err error
+	if p.Cluster, err = clusterdir.Create(filepath.Join(o.Dir, "cluster"), cfg, time.Now()); err != nil {
+		return nil, err
+	}
+	cpIgn, err := nodeIgnition(p.Cluster, nodeconfig.RoleControlPlane, ControlPlaneName, ControlPlaneMAC, ControlPlaneIP)
+	if err != nil {
+		return nil, err
+	}
+	p.cpIgnition = filepath.Join(o.Dir, "cp-1.ign")
+	if err := atomicfile.WriteFile(p.cpIgnition, cpIgn, 0o600); err != nil {
+		return nil, err
+	}
+	workerIgn, err := nodeIgnition(p.Cluster, nodeconfig.RoleWorker, WorkerName, WorkerMAC, WorkerIP)
+	if err != nil {
+		return nil, err
+	}
+	if p.workerISO, err = configDrive(filepath.Join(o.Dir, "worker-1-config"), workerIgn); err != nil {
+		return nil, err
+	}
+	p.cpDisk, p.workerDisk = filepath.Join(o.Dir, "cp-1.qcow2"), filepath.Join(o.Dir, "worker-1.qcow2")
+	if err := harness.CreateOverlay(ctx, harness.DefaultQEMUImg, o.ControlPlaneImage, "raw", p.cpDisk, o.DiskSize); err != nil {
+		return nil, err
+	}
+	if o.WorkerImage != "" {
+		if err := harness.CreateOverlay(ctx, harness.DefaultQEMUImg, o.WorkerImage, "raw", p.workerDisk, o.DiskSize); err != nil {
+			return nil, err
+		}
+	}
+	if p.link[0], p.link[1], err = harness.PointToPoint(ControlPlaneMAC, WorkerMAC); err != nil {
+		return nil, err
+	}
+	if p.Kubeconfig, err = hostKubeconfig(p.Cluster, o.Dir, o.APIPort); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// nodeIgnition is "kiln ignition" for one node, with a Butane snippet for its static address on
+// the link and a resolv.conf.
+func nodeIgnition(dir *clusterdir.Dir, role nodeconfig.Role, name, mac, ip string) ([]byte, error) {
+	snippet := fmt.Sprintf(`variant: fcos
+version: 1.7.0
+storage:
+  files:
+  - path: /etc/systemd/network/10-cluster.network
+    mode: 0644
+    contents:
+      inline: |
+        [Match]
+        MACAddress=%s
+        [Network]
+        Address=%s/%d
+        LinkLocalAddressing=no
+        IPv6AcceptRA=no
+  - path: /etc/resolv.conf
+    mode: 0644
+    overwrite: true
+    contents:
+      inline: |
+        nameserver %s
+  - path: /etc/hostname
+    mode: 0644
+    overwrite: true
+    contents:
+      inline: %s
+`, mac, ip, prefixLen, guestDNS, name)
+	return ignitionconfig.Render(dir, ignitionconfig.Options{Role: role, NodeName: name, Butane: []byte(snippet)})
+}
+
+// configDrive writes an OpenStack config drive (ISO 9660 labelled config-2) with the config as
+// its user data.
+func configDrive(tree string, userData []byte) (string, error) {
+	latest := filepath.Join(tree, "openstack", "latest")
+	if err := os.MkdirAll(latest, 0o700); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(latest, "user_data"), userData, 0o600); err != nil {
+		return "", err
+	}
+	iso := tree + ".iso"
+	if out, err := exec.Command("xorriso", "-as", "mkisofs", "-quiet", "-V", "config-2", "-J", "-R", "-o", iso, tree).CombinedOutput(); err != nil {
+		return "", fmt.Errorf("xorriso: %v: %s", err, out)
+	}
+	return iso, os.RemoveAll(tree)
+}
+
+// hostKubeconfig writes admin.conf with its server at the forwarded port.
+func hostKubeconfig(dir *clusterdir.Dir, out string, port int) (string, error) {
+	cfg, err := kubeconfig.Load(dir.AdminConf())
+	if err != nil {
+		return "", err
+	}
+	for _, c := range cfg.Clusters {
+		c.Server = "https://127.0.0.1:" + strconv.Itoa(port)
+	}
+	path := filepath.Join(out, "admin.conf")
+	return path, kubeconfig.Write(path, cfg)
+}
+
+// Client is a client for the cluster through the forwarded port.
+func (p *Plan) Client() (kubernetes.Interface, error) {
+	rc, err := clientcmd.BuildConfigFromFlags("", p.Kubeconfig)
+	if err != nil {
+		return nil, err
+	}
+	rc.Timeout = 20 * time.Second
+	return kubernetes.NewForConfig(rc)
+}
+
+// ControlPlaneConfig is the control plane's VM: its disk, its config by fw_cfg, the API
+// forward, the link. Booting it again after a power cut reuses its UEFI variables.
+func (p *Plan) ControlPlaneConfig() harness.Config {
+	return harness.Config{
+		Name: "cp-1", Dir: p.vmDir("cp-1"), LogDir: p.Dir, Disk: p.cpDisk, DiskFormat: "qcow2",
+		MemoryMiB: 3072, CPUs: 2, UEFIVars: p.cpVars,
+		FwCfg:   []harness.FwCfg{{Name: "opt/com.coreos/config", File: p.cpIgnition}},
+		UserNet: &harness.UserNet{HostForwards: []harness.HostForward{{HostPort: p.APIPort, GuestPort: apiPort}}},
+		Links:   []harness.Link{p.link[0]},
+	}
+}
+
+// WorkerConfig is the worker's VM: its disk, its config drive, the link.
+func (p *Plan) WorkerConfig() harness.Config {
+	return harness.Config{
+		Name: "worker-1", Dir: p.vmDir("worker-1"), LogDir: p.Dir, Disk: p.workerDisk, DiskFormat: "qcow2",
+		MemoryMiB: 2048, CPUs: 1,
+		Drives: []harness.Drive{{Path: p.workerISO, Media: "cdrom"}},
+		Links:  []harness.Link{p.link[1]},
+	}
+}
+
+// KeepUEFIVars makes the next ControlPlaneConfig boot with vm's UEFI variables.
+func (p *Plan) KeepUEFIVars(vm *harness.VM) { p.cpVars = vm.UEFIVars() }
+
+func (p *Plan) vmDir(name string) string {
+	d := filepath.Join(p.Dir, name)
+	os.MkdirAll(d, 0o700)
+	return d
+}

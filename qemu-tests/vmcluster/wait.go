@@ -1,0 +1,155 @@
+package vmcluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/utils/ptr"
+)
+
+const poll = 2 * time.Second
+
+// WaitNodesReady waits until every name is a Ready Node, calling ready once for each as it
+// becomes Ready.
+func WaitNodesReady(ctx context.Context, c kubernetes.Interface, names []string, ready func(name string)) error {
+	seen := map[string]bool{}
+	var last string
+	for {
+		for _, name := range names {
+			if seen[name] {
+				continue
+			}
+			node, err := c.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
+			switch {
+			case err != nil:
+				last = fmt.Sprintf("%s: %v", name, err)
+			case nodeReady(node):
+				seen[name] = true
+				if ready != nil {
+					ready(name)
+				}
+			default:
+				last = name + " is not Ready"
+			}
+		}
+		if len(seen) == len(names) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("nodes not Ready: %s: %w", last, ctx.Err())
+		case <-time.After(poll):
+		}
+	}
+}
+
+func nodeReady(n *corev1.Node) bool {
+	for _, c := range n.Status.Conditions {
+		if c.Type == corev1.NodeReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+// WaitCoreDNS waits until CoreDNS has a Ready pod for each of its replicas.
+func WaitCoreDNS(ctx context.Context, c kubernetes.Interface) error {
+	var last string
+	for {
+		d, err := c.AppsV1().Deployments(metav1.NamespaceSystem).Get(ctx, "coredns", metav1.GetOptions{})
+		switch {
+		case err != nil:
+			last = err.Error()
+		case d.Spec.Replicas != nil && d.Status.ReadyReplicas == *d.Spec.Replicas:
+			return nil
+		default:
+			last = fmt.Sprintf("%d of %d replicas Ready", d.Status.ReadyReplicas, ptr.Deref(d.Spec.Replicas, 0))
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("CoreDNS not Ready: %s: %w", last, ctx.Err())
+		case <-time.After(poll):
+		}
+	}
+}
+
+// NetcheckPod runs "kiln-agent netcheck" in a pod on node: the node's own kiln-agent binary,
+// mounted into a container of the baked pause image (a static binary needs nothing else), so
+// nothing is pulled. It returns the pod's log; an error when the check failed.
+func NetcheckPod(ctx context.Context, c kubernetes.Interface, node string) (string, error) {
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "netcheck-" + node, Namespace: metav1.NamespaceDefault},
+		Spec: corev1.PodSpec{
+			NodeName:      node,
+			RestartPolicy: corev1.RestartPolicyNever,
+			Containers: []corev1.Container{{
+				Name:            "netcheck",
+				Image:           "registry.k8s.io/pause:3.10.2",
+				ImagePullPolicy: corev1.PullNever,
+				Command:         []string{"/kiln/kiln-agent", "netcheck", "--name", "kubernetes.default"},
+				VolumeMounts:    []corev1.VolumeMount{{Name: "agent", MountPath: "/kiln/kiln-agent", ReadOnly: true}},
+			}},
+			Volumes: []corev1.Volume{{Name: "agent", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{
+				Path: "/usr/bin/kiln-agent", Type: ptr.To(corev1.HostPathFile),
+			}}}},
+		},
+	}
+	pods := c.CoreV1().Pods(metav1.NamespaceDefault)
+	if err := pods.Delete(ctx, pod.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+		return "", err
+	}
+	for {
+		_, err := pods.Create(ctx, pod, metav1.CreateOptions{})
+		if err == nil {
+			break
+		}
+		// The default service account appears shortly after the namespace controller runs.
+		if !apierrors.IsAlreadyExists(err) && !strings.Contains(err.Error(), "serviceaccount") {
+			return "", fmt.Errorf("create pod %s: %w", pod.Name, err)
+		}
+		select {
+		case <-ctx.Done():
+			return "", fmt.Errorf("create pod %s: %w", pod.Name, err)
+		case <-time.After(poll):
+		}
+	}
+	var phase corev1.PodPhase
+	for phase != corev1.PodSucceeded && phase != corev1.PodFailed {
+		select {
+		case <-ctx.Done():
+			return "", fmt.Errorf("pod %s still %s: %w", pod.Name, phase, ctx.Err())
+		case <-time.After(poll):
+		}
+		got, err := pods.Get(ctx, pod.Name, metav1.GetOptions{})
+		if err != nil {
+			continue
+		}
+		phase = got.Status.Phase
+	}
+	logs, err := podLog(ctx, c, pod.Name)
+	if err != nil {
+		return "", err
+	}
+	if phase != corev1.PodSucceeded {
+		return logs, errors.New("netcheck failed in pod " + pod.Name + ":\n" + logs)
+	}
+	return logs, nil
+}
+
+func podLog(ctx context.Context, c kubernetes.Interface, name string) (string, error) {
+	rc, err := c.CoreV1().Pods(metav1.NamespaceDefault).GetLogs(name, &corev1.PodLogOptions{}).Stream(ctx)
+	if err != nil {
+		return "", fmt.Errorf("logs of %s: %w", name, err)
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(rc)
+	return string(data), err
+}
