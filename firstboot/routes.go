@@ -8,7 +8,8 @@ import (
 	"github.com/kilnproject/kiln/internal/podroutes"
 )
 
-// KeepRoutes runs the pod-route keeper with the node's kubelet credentials until ctx ends.
+// KeepRoutes runs the pod-route keeper with the node's kubelet credentials (which may read
+// every Node through the kiln:pod-routes binding) until ctx ends.
 func KeepRoutes(ctx context.Context, n *Node) error {
 	cfg, err := n.readNodeConfig()
 	if err != nil {
@@ -23,5 +24,7 @@ func KeepRoutes(ctx context.Context, n *Node) error {
 		return err
 	}
 	n.Log.Info("keeping pod routes", "node", name, "config", nodeconfig.NodeConfigPath)
-	return podroutes.Keep(ctx, client, podroutes.IPRoute{}, name, podroutes.DefaultInterval, n.Log)
+	k := &podroutes.Keeper{Client: client, Table: podroutes.IPRoute{}, Self: name, Interval: podroutes.DefaultInterval,
+		Log: n.Log, Report: func(msg string) { n.say("[routes] %s", msg) }}
+	return k.Keep(ctx)
 }

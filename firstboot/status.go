@@ -2,8 +2,8 @@ package firstboot
 
 import (
 	"encoding/json"
-	"io"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"

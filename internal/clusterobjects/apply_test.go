@@ -84,7 +84,7 @@ func TestApplyTwiceChangesNothing(t *testing.T) {
 	if got := writes(client); len(got) != len(objs) || !strings.HasPrefix(got[0], "create") {
 		t.Errorf("first apply: %d writes for %d objects: %v", len(got), len(objs), got)
 	}
-	if len(steps) != 7 || !strings.Contains(steps[0], "(1 created, 0 updated, 0 unchanged)") {
+	if len(steps) != 8 || !strings.Contains(steps[0], "(1 created, 0 updated, 0 unchanged)") {
 		t.Errorf("step log: %q", steps)
 	}
 	before := snapshot(t, client, in)
@@ -97,7 +97,7 @@ func TestApplyTwiceChangesNothing(t *testing.T) {
 	if got := writes(client); len(got) != 0 {
 		t.Errorf("second apply wrote: %v", got)
 	}
-	if !strings.HasSuffix(steps[len(steps)-1], "(0 created, 0 updated, 6 unchanged)") {
+	if !strings.HasSuffix(steps[len(steps)-1], "(0 created, 0 updated, 2 unchanged)") {
 		t.Errorf("step log: %q", steps)
 	}
 	if diff := cmp.Diff(before, snapshot(t, client, in)); diff != "" {

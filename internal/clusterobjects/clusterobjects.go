@@ -36,7 +36,7 @@ type Step struct {
 }
 
 // steps is kubeadm init's order: the admin binding first (kubeadm creates it with admin.conf),
-// then upload-config, bootstrap-token and the addons.
+// then upload-config, bootstrap-token and the addons; last kiln's own pod-route reader.
 var steps = []struct {
 	name  string
 	build func(*Inputs) ([]runtime.Object, error)
@@ -48,6 +48,7 @@ var steps = []struct {
 	{"bootstrap-token/cluster-info", clusterInfo},
 	{"addon/coredns", coreDNS},
 	{"addon/kube-proxy", kubeProxy},
+	{"addon/kiln-pod-routes", podRoutes},
 }
 
 // Steps builds every object, grouped and in apply order. It needs no client.

@@ -91,6 +91,9 @@ func TestObjectsAreKubeadms(t *testing.T) {
 		"addon/kube-proxy: RoleBinding kube-system/kube-proxy",
 		"addon/kube-proxy: ConfigMap kube-system/kube-proxy",
 		"addon/kube-proxy: DaemonSet kube-system/kube-proxy",
+		// kiln's own, beyond kubeadm: nodes read all Nodes for pod routes.
+		"addon/kiln-pod-routes: ClusterRole kiln:pod-routes",
+		"addon/kiln-pod-routes: ClusterRoleBinding kiln:pod-routes",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("objects:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

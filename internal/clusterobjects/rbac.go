@@ -94,3 +94,17 @@ func readConfigMap(ns, roleName, configMap string, subjects ...rbacv1.Subject) [
 func newServiceAccount(ns, name string) *corev1.ServiceAccount {
 	return &corev1.ServiceAccount{ObjectMeta: meta(ns, name, nil)}
 }
+
+// PodRoutesName names the ClusterRole and binding that let every node read all Nodes.
+const PodRoutesName = "kiln:pod-routes"
+
+// podRoutes lets kiln-routes.service, which runs with the node's kubelet credentials, read
+// every Node's pod CIDR and address. Since Kubernetes 1.32 the Node authorizer lets a node
+// read only its own Node; this grant, through RBAC and for reads of Nodes only, is kiln's one
+// object beyond kubeadm's.
+func podRoutes(*Inputs) ([]runtime.Object, error) {
+	return []runtime.Object{
+		clusterRole(PodRoutesName, rule("", []string{"nodes"}, []string{"get", "list", "watch"})),
+		clusterRoleBinding(PodRoutesName, PodRoutesName, group(NodesGroup)),
+	}, nil
+}

@@ -76,8 +76,8 @@ type Table interface {
 	Delete(ctx context.Context, cidr string) error
 }
 
-// Sync makes the table hold exactly want among kiln's routes.
-func Sync(ctx context.Context, t Table, want []Route, log *slog.Logger) error {
+// Sync makes the table hold exactly want among kiln's routes. report hears each change.
+func Sync(ctx context.Context, t Table, want []Route, report func(msg string)) error {
 	have, err := t.List(ctx)
 	if err != nil {
 		return err
@@ -91,34 +91,58 @@ func Sync(ctx context.Context, t Table, want []Route, log *slog.Logger) error {
 		if err := t.Replace(ctx, r); err != nil {
 			return err
 		}
-		log.Info("pod route set", "cidr", r.CIDR, "via", r.Via)
+		report(fmt.Sprintf("route %s via %s", r.CIDR, r.Via))
 	}
 	for cidr := range have {
 		if !keep[cidr] {
 			if err := t.Delete(ctx, cidr); err != nil {
 				return err
 			}
-			log.Info("pod route removed", "cidr", cidr)
+			report(fmt.Sprintf("route %s removed: its node left", cidr))
 		}
 	}
 	return nil
 }
 
-// Keep syncs the routes every interval until ctx ends. Errors are logged and retried: a
+// Keeper keeps the routes of one node.
+type Keeper struct {
+	Client kubernetes.Interface
+	Table  Table
+	// Self is this node's name: it needs no route to its own pods.
+	Self     string
+	Interval time.Duration
+	Log      *slog.Logger
+	// Report hears every change and every new error, for the console.
+	Report func(msg string)
+}
+
+// Keep syncs the routes every Interval until ctx ends. Errors are logged and retried: a
 // control plane that is briefly away must not take the routes with it.
-func Keep(ctx context.Context, client kubernetes.Interface, t Table, self string, interval time.Duration, log *slog.Logger) error {
-	for {
-		nodes, err := client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
-		if err == nil {
-			err = Sync(ctx, t, Wanted(nodes.Items, self), log)
+func (k *Keeper) Keep(ctx context.Context) error {
+	lastErr := ""
+	report := func(msg string) {
+		k.Log.Info(msg, "node", k.Self)
+		if k.Report != nil {
+			k.Report(msg)
 		}
-		if err != nil && ctx.Err() == nil {
-			log.Warn("pod routes not synced", "error", err.Error())
+	}
+	for {
+		nodes, err := k.Client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+		if err == nil {
+			err = Sync(ctx, k.Table, Wanted(nodes.Items, k.Self), report)
+		}
+		switch {
+		case err != nil && ctx.Err() == nil && err.Error() != lastErr:
+			lastErr = err.Error()
+			report("pod routes not synced: " + lastErr)
+		case err == nil && lastErr != "":
+			lastErr = ""
+			report("pod routes synced again")
 		}
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-time.After(interval):
+		case <-time.After(k.Interval):
 		}
 	}
 }

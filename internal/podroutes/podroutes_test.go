@@ -2,8 +2,6 @@ package podroutes
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"reflect"
 	"testing"
 
@@ -51,12 +49,15 @@ func (f *fakeTable) Delete(_ context.Context, c string) error { delete(f.routes,
 func TestSync(t *testing.T) {
 	tab := &fakeTable{routes: map[string]string{"10.244.5.0/24": "192.168.100.15", "10.244.1.0/24": "192.168.100.99"}}
 	want := []Route{{CIDR: "10.244.0.0/24", Via: "192.168.100.10"}, {CIDR: "10.244.1.0/24", Via: "192.168.100.11"}}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if err := Sync(context.Background(), tab, want, log); err != nil {
+	var changes []string
+	if err := Sync(context.Background(), tab, want, func(m string) { changes = append(changes, m) }); err != nil {
 		t.Fatal(err)
 	}
 	exp := map[string]string{"10.244.0.0/24": "192.168.100.10", "10.244.1.0/24": "192.168.100.11"}
 	if !reflect.DeepEqual(tab.routes, exp) {
 		t.Errorf("routes = %v, want %v", tab.routes, exp)
+	}
+	if len(changes) != 3 {
+		t.Errorf("reported %q, want 3 changes", changes)
 	}
 }
