@@ -67,8 +67,8 @@
 // (rtnetlink; kiln.net.gateway=off leaves the route out) and writes the DNS servers to the
 // initramfs's /etc/resolv.conf for Ignition, which then fetches the URL itself. One line per
 // interface: "kiln-init: network: eth0 10.0.2.15/24 via 10.0.2.2, dns 10.0.2.3, …". No lease on
-// any interface stops the boot. ip=off brings up nothing. The address and route stay on the
-// interface after switch_root, without a lifetime and never renewed: the image runs no DHCP
-// client of its own (no systemd-networkd). Metadata services of cloud platforms still stop the
-// boot with ErrNoNetwork instead of hanging in retries.
+// any interface stops the boot. ip=off brings up nothing. The same happens for a platform with
+// a metadata service (ignition.platform.id=aws, openstack, ...): its Ignition provider then
+// fetches the config from the service. The address and route stay on the interface after
+// switch_root until the booted system's systemd-networkd takes the interface over.
 package earlyboot

@@ -23,7 +23,7 @@ func (b *boot) ignition(ctx context.Context) error {
 		b.con.Printf("Ignition already ran on first boot (%s: %s); not again", IgnitionStamp, strings.TrimSpace(strings.ReplaceAll(string(data), "\n", " ")))
 		return nil
 	}
-	if needsNetwork(b.cmd) {
+	if networkReason(b.cmd) != "" {
 		if err := b.bringUpNetwork(ctx); err != nil {
 			return fmt.Errorf("%w: %w", ErrNetwork, err)
 		}

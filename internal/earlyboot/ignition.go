@@ -74,8 +74,8 @@ func detectPlatform(c Cmdline, sys string) string {
 // kiln-init reads itself), QEMU fw_cfg, a config drive (read by kiln-init, since Ignition's
 // config-drive providers need udev and mount(8)), and last the metadata service of the platform
 // named by ignition.platform.id. Sources that need the network fail with ErrNoNetwork when no
-// interface has an address: kiln-init brings the network up (bringUpNetwork) before, but only
-// for an ignition.config.url that needs it, not for metadata services.
+// interface has an address: kiln-init brings the network up (bringUpNetwork) before, for a
+// remote ignition.config.url and for platforms with a metadata service.
 func planIgnition(ctx context.Context, c Cmdline, sys string, src configSources) (ignitionPlan, error) {
 	p := ignitionPlan{Platform: detectPlatform(c, sys)}
 	switch {
@@ -127,8 +127,8 @@ func planIgnition(ctx context.Context, c Cmdline, sys string, src configSources)
 
 	if c.IgnitionPlatform != "" && c.IgnitionPlatform != PlatformMetal && c.IgnitionPlatform != PlatformQEMU {
 		if !src.networkUp() {
-			return p, fmt.Errorf("%w: %s=%s reads its config from the platform's metadata service over the network, which kiln-init brings up only for %s",
-				ErrNoNetwork, ParamIgnitionPlatform, c.IgnitionPlatform, ParamIgnitionURL)
+			return p, fmt.Errorf("%w: %s=%s reads its config from the platform's metadata service over the network, and no interface has an address (%s=off?)",
+				ErrNoNetwork, ParamIgnitionPlatform, c.IgnitionPlatform, ParamIP)
 		}
 		p.Source = "the " + c.IgnitionPlatform + " metadata service"
 	}

@@ -17,7 +17,8 @@ import (
 	"time"
 )
 
-// Bringing up the network for Ignition. When the config source needs it (needsNetwork),
+// Bringing up the network for Ignition. When the config source needs it (networkReason: a
+// remote ignition.config.url, or a platform that reads a metadata service),
 // kiln-init sets every physical interface up (those with a device in sysfs: not lo, no
 // bridges or tunnels), or only the one ip=IFACE:dhcp names, waits for carrier
 // (DefaultCarrierTimeout), and runs a DHCPv4 client on each that has it (DefaultDHCPTimeout,
@@ -26,8 +27,8 @@ import (
 // resolver reads them. At least one lease is needed; otherwise the boot stops.
 //
 // What stays after switch_root: the addresses and routes, on the interfaces, without a
-// lifetime, since the image runs no DHCP client (not systemd-networkd either) that would take
-// the lease over; nobody renews it. The booted system's /etc/resolv.conf is the image's own.
+// lifetime, until the booted system's systemd-networkd takes the interfaces over with its own
+// configuration. The booted system's /etc/resolv.conf is the image's own.
 
 // Kernel command line parameters of the network.
 const (
@@ -82,15 +83,25 @@ func parseIP(v string) (netSpec, error) {
 // networkSchemes are the ignition.config.url schemes Ignition fetches over the network.
 var networkSchemes = []string{"http", "https", "tftp", "s3", "gs", "arn"}
 
-// needsNetwork reports whether the Ignition config source named on the command line needs the
-// network: an ignition.config.url with a remote scheme. An unparsable URL needs none here;
-// planIgnition reports it.
-func needsNetwork(c Cmdline) bool {
-	if c.IgnitionURL == "" {
-		return false
+// offlinePlatforms are Ignition platforms whose provider reads no metadata service: every
+// other platform (aws, gcp, azure, openstack, ...) fetches its config over the network.
+var offlinePlatforms = []string{PlatformMetal, PlatformQEMU, "vmware", "virtualbox", "file"}
+
+// networkReason says why the Ignition config source named on the command line needs the
+// network, or "" when it does not: an ignition.config.url with a remote scheme, or a platform
+// with a metadata service. An unparsable URL needs none here; planIgnition reports it.
+func networkReason(c Cmdline) string {
+	if c.IgnitionURL != "" {
+		u, err := url.Parse(c.IgnitionURL)
+		if err == nil && slices.Contains(networkSchemes, u.Scheme) {
+			return ParamIgnitionURL + "=" + c.IgnitionURL
+		}
+		return ""
 	}
-	u, err := url.Parse(c.IgnitionURL)
-	return err == nil && slices.Contains(networkSchemes, u.Scheme)
+	if p := c.IgnitionPlatform; p != "" && !slices.Contains(offlinePlatforms, p) {
+		return ParamIgnitionPlatform + "=" + p + " (its metadata service)"
+	}
+	return ""
 }
 
 // physicalInterfaces are the interfaces of sys/class/net backed by a device, sorted by name;
@@ -179,7 +190,7 @@ type ifaceLease struct {
 // file. Its errors do not name the step: the caller wraps them in ErrNetwork.
 func (b *boot) bringUpNetwork(ctx context.Context) error {
 	spec := b.cmd.Net
-	why := ParamIgnitionURL + "=" + b.cmd.IgnitionURL
+	why := networkReason(b.cmd)
 	if spec.Off {
 		b.con.Printf("network: off (%s=off), although %s needs it", ParamIP, why)
 		return nil

@@ -13,7 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func TestNeedsNetwork(t *testing.T) {
+func TestNetworkReason(t *testing.T) {
 	for url, want := range map[string]bool{
 		"":                                 false,
 		"http://10.0.2.100/config.ign":     true,
@@ -25,9 +25,19 @@ func TestNeedsNetwork(t *testing.T) {
 		"://bad":                           false, // planIgnition reports it
 		"HTTP://10.0.2.100/upper-case.ign": true,
 	} {
-		if got := needsNetwork(Cmdline{IgnitionURL: url}); got != want {
-			t.Errorf("needsNetwork(%q) = %v, want %v", url, got, want)
+		if got := networkReason(Cmdline{IgnitionURL: url}) != ""; got != want {
+			t.Errorf("networkReason(%q) needs the network: %v, want %v", url, got, want)
 		}
+	}
+	// Platforms with a metadata service need the network; those without do not. A URL wins
+	// over the platform, as in Ignition.
+	for platform, want := range map[string]bool{"aws": true, "openstack": true, "gcp": true, "metal": false, "qemu": false, "vmware": false} {
+		if got := networkReason(Cmdline{IgnitionPlatform: platform}) != ""; got != want {
+			t.Errorf("platform %s needs the network: %v, want %v", platform, got, want)
+		}
+	}
+	if r := networkReason(Cmdline{IgnitionPlatform: "aws", IgnitionURL: "data:,{}"}); r != "" {
+		t.Errorf("a data: URL on aws needs the network: %q", r)
 	}
 }
 

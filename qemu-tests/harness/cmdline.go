@@ -105,6 +105,9 @@ func buildArgs(c Config, accel string, f vmFiles) []string {
 // to 127.0.0.1, guest forwards running helper once per connection.
 func userNetdev(u *UserNet, helper, helperLog string) string {
 	parts := []string{"user", "id=net0", "restrict=on", "ipv6=off"}
+	if u.Net != "" {
+		parts = append(parts, "net="+opt(u.Net))
+	}
 	for _, f := range u.HostForwards {
 		proto := "tcp"
 		if f.UDP {

@@ -133,6 +133,10 @@ type UserNet struct {
 	HostForwards []HostForward
 	// GuestForwards make GuestAddr:GuestPort inside the guest reach 127.0.0.1:HostPort.
 	GuestForwards []GuestForward
+	// Net is the virtual network (slirp's net=), default 10.0.2.0/24. A guest forward's
+	// address must lie inside it: 169.254.0.0/16 puts a cloud's metadata address
+	// 169.254.169.254 on the guest's own link.
+	Net string
 	// TFTP is a host directory slirp serves over TFTP; BootFile the DHCP boot file name.
 	TFTP, BootFile string
 }
