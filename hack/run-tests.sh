@@ -6,7 +6,7 @@ set -uo pipefail
 log=$(mktemp "${TMPDIR:-/tmp}/kiln-test.XXXXXX")
 trap 'rm -f "$log"' EXIT
 
-go test -count=1 -timeout 30m -v "$@" 2>&1 | tee "$log" | grep -E '^(ok|FAIL|---|\s+---|panic:|\s+\S+_test\.go:[0-9]+:)' 
+go test -count=1 -timeout 60m -v "$@" 2>&1 | tee "$log" | grep -E '^(ok|FAIL|---|\s+---|panic:|\s+\S+_test\.go:[0-9]+:)' 
 rc=${PIPESTATUS[0]}
 
 passed=$(grep -cE '^\s*--- PASS' "$log")

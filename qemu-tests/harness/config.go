@@ -17,6 +17,8 @@ const (
 	DefaultMemoryMiB  = 2048
 	DefaultCPUs       = 2
 	DefaultGuestFwdIP = "10.0.2.100"
+	// defaultUserNet is slirp's own default network.
+	defaultUserNet = "10.0.2.0/24"
 )
 
 // ErrInvalidConfig marks a Config that cannot become a QEMU command line.
@@ -232,7 +234,8 @@ func (c Config) withDefaults() (Config, error) {
 	return c, nil
 }
 
-// check validates the forwards: every port set, guest forward addresses inside 10.0.2.0/24.
+// check validates the forwards: every port set, guest forward addresses inside the user
+// network (default 10.0.2.0/24).
 func (u *UserNet) check() error {
 	if u == nil {
 		return nil
@@ -247,12 +250,16 @@ func (u *UserNet) check() error {
 			return fmt.Errorf("%w: host forward %d -> %d", ErrInvalidConfig, f.HostPort, f.GuestPort)
 		}
 	}
-	_, slirpNet, _ := net.ParseCIDR("10.0.2.0/24")
+	netStr := orDefault(u.Net, defaultUserNet)
+	_, slirpNet, err := net.ParseCIDR(netStr)
+	if err != nil || slirpNet.IP.To4() == nil {
+		return fmt.Errorf("%w: user network %q: want an IPv4 CIDR such as %s", ErrInvalidConfig, u.Net, defaultUserNet)
+	}
 	for _, f := range u.GuestForwards {
 		ip := net.ParseIP(orDefault(f.GuestAddr, DefaultGuestFwdIP)).To4()
 		if ip == nil || !slirpNet.Contains(ip) || !validPort(f.GuestPort) || !validPort(f.HostPort) {
-			return fmt.Errorf("%w: guest forward %s:%d -> 127.0.0.1:%d: want an address in 10.0.2.0/24 and ports",
-				ErrInvalidConfig, f.GuestAddr, f.GuestPort, f.HostPort)
+			return fmt.Errorf("%w: guest forward %s:%d -> 127.0.0.1:%d: want an address in %s and ports",
+				ErrInvalidConfig, f.GuestAddr, f.GuestPort, f.HostPort, netStr)
 		}
 	}
 	return nil
