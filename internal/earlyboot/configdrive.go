@@ -41,12 +41,20 @@ func (machineSources) networkUp() bool {
 		}
 		addrs, _ := i.Addrs()
 		for _, a := range addrs {
-			if n, ok := a.(*net.IPNet); ok && n.IP.IsGlobalUnicast() {
+			if n, ok := a.(*net.IPNet); ok && usableAddress(n.IP) {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// usableAddress reports whether an interface address reaches beyond the machine: a global
+// address, or an IPv4 link-local one (169.254.0.0/16), on which a cloud's metadata service
+// 169.254.169.254 is on-link. IPv6 link-local addresses (fe80::/10, on every interface that is
+// up) do not count.
+func usableAddress(ip net.IP) bool {
+	return ip.IsGlobalUnicast() || (ip.To4() != nil && ip.IsLinkLocalUnicast())
 }
 
 func (m machineSources) readLabelled(ctx context.Context, files []labelledFile, wait bool) ([]byte, string, bool, error) {

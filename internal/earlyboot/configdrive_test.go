@@ -1,6 +1,9 @@
 package earlyboot
 
-import "testing"
+import (
+	"net"
+	"testing"
+)
 
 func TestFindLabelled(t *testing.T) {
 	devs := []blockDev{
@@ -34,6 +37,17 @@ func TestFindLabelled(t *testing.T) {
 		}
 		if ok && f.Label != infos[d.Name].Label {
 			t.Errorf("%s: file %+v does not belong to %s", tc.name, f, d.Name)
+		}
+	}
+}
+
+func TestUsableAddress(t *testing.T) {
+	for addr, want := range map[string]bool{
+		"10.0.2.15": true, "169.254.2.15": true, "192.168.100.11": true,
+		"fe80::1": false, "127.0.0.1": false, "2001:db8::1": true,
+	} {
+		if got := usableAddress(net.ParseIP(addr)); got != want {
+			t.Errorf("usableAddress(%s) = %v, want %v", addr, got, want)
 		}
 	}
 }

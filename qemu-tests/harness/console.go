@@ -120,7 +120,9 @@ func (c *console) wait(ctx context.Context, from int, res []*regexp.Regexp) (int
 				return i, l, nil
 			}
 		}
-		if len(c.partial) > 0 {
+		// The line being written counts as line len(c.lines), and only when the caller has not
+		// already seen it (from beyond it).
+		if len(c.partial) > 0 && from <= len(c.lines) {
 			l := Line{N: len(c.lines), Time: c.partialTime, Text: cleanLine(c.partial)}
 			if i := matchAny(res, l.Text); i >= 0 {
 				c.mu.Unlock()

@@ -61,6 +61,13 @@ func TestConsole(t *testing.T) {
 	if err != nil || i != 1 || l.N != 2 {
 		t.Errorf("prompt: %d %+v %v", i, l, err)
 	}
+	// Waiting from after the prompt does not find the prompt again while it is still being
+	// written (a caller stepping through lines would see it forever).
+	again, cancelAgain := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancelAgain()
+	if _, l, err := c.wait(again, 3, []*regexp.Regexp{regexp.MustCompile(`login: $`)}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("from after the prompt: %+v %v, want a timeout", l, err)
+	}
 	short, cancelShort := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancelShort()
 	if _, _, err := c.wait(short, 0, []*regexp.Regexp{regexp.MustCompile(`never`)}); !errors.Is(err, context.DeadlineExceeded) {
