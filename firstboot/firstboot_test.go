@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -181,6 +182,15 @@ func TestPreflightFileAvailable(t *testing.T) {
 	_, _ = Preflight(n, &out)
 	if strings.Contains(out.String(), "[ERROR FileAvailable") || !strings.Contains(out.String(), "continuing an interrupted first boot") {
 		t.Errorf("a resumed first boot still refuses its own files:\n%s", out.String())
+	}
+}
+
+// Without a status file (a later boot: /run is empty) ReadStatus says so in a way callers can
+// tell apart.
+func TestReadStatusMissing(t *testing.T) {
+	_, err := ReadStatus(t.TempDir())
+	if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), StatusPath) {
+		t.Errorf("ReadStatus of an empty root = %v", err)
 	}
 }
 

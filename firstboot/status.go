@@ -2,8 +2,10 @@ package firstboot
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -114,8 +116,8 @@ func (st *status) write() {
 func ReadStatus(root string) (*Status, error) {
 	data, err := os.ReadFile(filepath.Join(root, StatusPath))
 	if err != nil {
-		if os.IsNotExist(err) {
-			return nil, fmt.Errorf("no first-boot status at %s: the agent has not run in this boot", StatusPath)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("no first-boot status at %s: the agent has not run in this boot: %w", StatusPath, fs.ErrNotExist)
 		}
 		return nil, err
 	}

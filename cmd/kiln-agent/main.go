@@ -7,9 +7,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -91,8 +93,9 @@ func newStatusCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			s, err := firstboot.ReadStatus("/")
 			if err != nil {
-				if _, serr := os.Stat(firstboot.DoneStamp); serr == nil && errors.Is(err, os.ErrNotExist) {
-					fmt.Fprintf(cmd.OutOrStdout(), "first boot completed earlier (%s)\n", firstboot.DoneStamp)
+				// The status lives in /run: after a reboot only the completion stamp is left.
+				if done, serr := os.ReadFile(firstboot.DoneStamp); serr == nil && errors.Is(err, fs.ErrNotExist) {
+					fmt.Fprintf(cmd.OutOrStdout(), "state:    complete (first boot finished %s; %s)\n", strings.TrimSpace(string(done)), firstboot.DoneStamp)
 					return nil
 				}
 				return err

@@ -115,6 +115,11 @@ func Prepare(ctx context.Context, o Options) (*Plan, error) {
 	if p.Kubeconfig, err = hostKubeconfig(p.Cluster, o.Dir, o.APIPort); err != nil {
 		return nil, err
 	}
+	for _, vm := range []string{"cp-1", "worker-1"} {
+		if err := os.MkdirAll(filepath.Join(o.Dir, vm), 0o700); err != nil {
+			return nil, err
+		}
+	}
 	return p, nil
 }
 
@@ -194,7 +199,7 @@ func (p *Plan) Client() (kubernetes.Interface, error) {
 // forward, the link. Booting it again after a power cut reuses its UEFI variables.
 func (p *Plan) ControlPlaneConfig() harness.Config {
 	return harness.Config{
-		Name: "cp-1", Dir: p.vmDir("cp-1"), LogDir: p.Dir, Disk: p.cpDisk, DiskFormat: "qcow2",
+		Name: "cp-1", Dir: filepath.Join(p.Dir, "cp-1"), LogDir: p.Dir, Disk: p.cpDisk, DiskFormat: "qcow2",
 		MemoryMiB: 3072, CPUs: 2, UEFIVars: p.cpVars,
 		FwCfg:   []harness.FwCfg{{Name: "opt/com.coreos/config", File: p.cpIgnition}},
 		UserNet: &harness.UserNet{HostForwards: []harness.HostForward{{HostPort: p.APIPort, GuestPort: apiPort}}},
@@ -205,7 +210,7 @@ func (p *Plan) ControlPlaneConfig() harness.Config {
 // WorkerConfig is the worker's VM: its disk, its config drive, the link.
 func (p *Plan) WorkerConfig() harness.Config {
 	return harness.Config{
-		Name: "worker-1", Dir: p.vmDir("worker-1"), LogDir: p.Dir, Disk: p.workerDisk, DiskFormat: "qcow2",
+		Name: "worker-1", Dir: filepath.Join(p.Dir, "worker-1"), LogDir: p.Dir, Disk: p.workerDisk, DiskFormat: "qcow2",
 		MemoryMiB: 2048, CPUs: 1,
 		Drives: []harness.Drive{{Path: p.workerISO, Media: "cdrom"}},
 		Links:  []harness.Link{p.link[1]},
@@ -214,9 +219,3 @@ func (p *Plan) WorkerConfig() harness.Config {
 
 // KeepUEFIVars makes the next ControlPlaneConfig boot with vm's UEFI variables.
 func (p *Plan) KeepUEFIVars(vm *harness.VM) { p.cpVars = vm.UEFIVars() }
-
-func (p *Plan) vmDir(name string) string {
-	d := filepath.Join(p.Dir, name)
-	os.MkdirAll(d, 0o700)
-	return d
-}
