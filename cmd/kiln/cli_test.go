@@ -135,3 +135,16 @@ func TestClusterInitErrors(t *testing.T) {
 		}
 	}
 }
+
+// kiln serve refuses to start without a config (usage, exit 2) or with a bad one (exit 1, the
+// field named), and serves nothing in either case.
+func TestServeStartupErrors(t *testing.T) {
+	if _, errOut, code := kiln(t, "serve"); code != 2 || !strings.Contains(errOut, "--config") {
+		t.Errorf("serve without --config: exit %d: %s", code, errOut)
+	}
+	f := filepath.Join(t.TempDir(), "serve.yaml")
+	os.WriteFile(f, []byte("apiVersion: kiln.dev/v1alpha1\nkind: ServeConfig\nlisten: nowhere\n"), 0o644)
+	if _, errOut, code := kiln(t, "serve", "--config", f); code != 1 || !strings.Contains(errOut, "listen") {
+		t.Errorf("serve with a bad listen address: exit %d: %s", code, errOut)
+	}
+}

@@ -33,7 +33,7 @@ bootstrap tokens. Keep that directory safe: it holds the cluster's private keys.
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newClusterCommand(), newTokenCommand(), newArtifactsCommand(), newIgnitionCommand(), newBuildCommand(), newInspectCommand())
+	root.AddCommand(newClusterCommand(), newTokenCommand(), newArtifactsCommand(), newIgnitionCommand(), newBuildCommand(), newInspectCommand(), newServeCommand())
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 
 	if err := root.Execute(); err != nil {
