@@ -19,6 +19,7 @@ type boot struct {
 	cmd      Cmdline
 	sys, dev string // where sysfs and devtmpfs are mounted
 	root     rootDev
+	netUp    bool // the network is up (networkUp ran)
 }
 
 // step is one step of the boot; the steps run in order and the first failure stops the boot.
@@ -66,7 +67,9 @@ func Main() {
 		b.stop(err)
 	}
 	if b.cmd.RootURL != "" {
-		b.stop(fmt.Errorf("%s=%s: a root filesystem over the network (PXE) is not supported yet", ParamRootURL, b.cmd.RootURL))
+		if err := checkRootURL(b.cmd); err != nil {
+			b.stop(err)
+		}
 	}
 	ctx := context.Background()
 	for _, s := range b.steps() {
@@ -132,6 +135,9 @@ func (b *boot) loadModules(context.Context) error {
 
 // findRoot waits for the root device.
 func (b *boot) findRoot(ctx context.Context) error {
+	if b.cmd.RootURL != "" {
+		return b.fetchNetRoot(ctx)
+	}
 	ctx, cancel := context.WithTimeout(ctx, b.cmd.RootTimeout)
 	defer cancel()
 	root, err := waitForRoot(ctx, b.sys, b.dev)
@@ -140,6 +146,18 @@ func (b *boot) findRoot(ctx context.Context) error {
 	}
 	b.root = root
 	b.con.Printf("found %s", root)
+	return nil
+}
+
+// fetchNetRoot brings up the network and downloads the root (see netroot.go).
+func (b *boot) fetchNetRoot(ctx context.Context) error {
+	if err := b.networkUp(ctx, ParamRootURL+"="+b.cmd.RootURL); err != nil {
+		return fmt.Errorf("%w: %w", ErrNetwork, err)
+	}
+	if err := b.fetchRoot(ctx, NetRootFile); err != nil {
+		return err
+	}
+	b.root = rootDev{File: NetRootFile}
 	return nil
 }
 
@@ -153,10 +171,11 @@ func (b *boot) mountRoot(ctx context.Context) error {
 	return nil
 }
 
-// prepareWritable makes /var and /etc writable: on VAR, or in RAM when booted from the ISO.
+// prepareWritable makes /var and /etc writable: on VAR, or in RAM when booted from the ISO or
+// over the network.
 func (b *boot) prepareWritable(ctx context.Context) error {
 	var err error
-	if b.root.ISO {
+	if b.root.volatile() {
 		err = b.prepareVolatileVar()
 	} else {
 		err = b.prepareVar(ctx)
@@ -168,7 +187,7 @@ func (b *boot) prepareWritable(ctx context.Context) error {
 		return err
 	}
 	where := LabelVar
-	if b.root.ISO {
+	if b.root.volatile() {
 		where = "tmpfs"
 	}
 	b.con.Printf("mounted /var (%s), /etc (overlay, changes in %s) and /tmp (tmpfs)", where, EtcUpperDir)

@@ -20,7 +20,7 @@ const (
 	ParamDebug            = "kiln.debug"
 	ParamPoweroff         = "kiln.poweroff_on_failure"
 	ParamRootTimeout      = "kiln.root_timeout" // seconds to wait for the root device
-	ParamRootURL          = "kiln.root.url"     // PXE: the root squashfs over HTTP (not supported yet)
+	ParamRootURL          = "kiln.root.url"     // PXE: the root squashfs over HTTP, run from RAM
 	ParamRootSHA256       = "kiln.root.sha256"
 	ParamInit             = "init"
 )

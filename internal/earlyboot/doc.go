@@ -7,7 +7,8 @@
 //  2. load the kernel modules listed in ModuleListFile with finit_module (EEXIST is fine, ENODEV
 //     skips a driver without hardware); wait (kiln.root_timeout, DefaultRootTimeout) for a GPT
 //     partition named KILN-ROOT (PARTNAME in /sys/class/block/*/uevent) or a device holding an
-//     ISO 9660 volume labelled KILN.
+//     ISO 9660 volume labelled KILN. With kiln.root.url (PXE) instead: bring up the network,
+//     download the root squashfs into RAM and check kiln.root.sha256 (see netroot.go).
 //  3. mount the root squashfs read-only at /sysroot: the partition, or kiln/root.squashfs of the
 //     ISO through a loop device (LOOP_CONFIGURE).
 //  4. VAR, the partition KILN-VAR on the root's disk: when the disk was enlarged, move the backup
@@ -16,7 +17,8 @@
 //     mke2fs -t ext4 -L KILN-VAR, with ext4 run e2fsck -p, with anything else stop rather than
 //     format. Mount it, run resize2fs (online) when the partition outgrew the ext4, and copy the
 //     root image's /var into it (owners, modes, times, links, xattrs) until PopulatedStamp says
-//     a boot finished that. From the ISO, /var is a tmpfs and nothing persists.
+//     a boot finished that. From the ISO or over the network, /var is a tmpfs and nothing
+//     persists.
 //  5. move VAR to /sysroot/var; mount an overlay on /sysroot/etc (lower: the image's /etc,
 //     upper and work directories on VAR) and a tmpfs on /sysroot/tmp. /var/lib/containerd and
 //     /var/lib/kubelet are thus plain ext4 directories (containerd's overlayfs snapshotter cannot

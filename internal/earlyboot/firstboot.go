@@ -23,8 +23,8 @@ func (b *boot) ignition(ctx context.Context) error {
 		b.con.Printf("Ignition already ran on first boot (%s: %s); not again", IgnitionStamp, strings.TrimSpace(strings.ReplaceAll(string(data), "\n", " ")))
 		return nil
 	}
-	if networkReason(b.cmd) != "" {
-		if err := b.bringUpNetwork(ctx); err != nil {
+	if why := networkReason(b.cmd); why != "" {
+		if err := b.networkUp(ctx, why); err != nil {
 			return fmt.Errorf("%w: %w", ErrNetwork, err)
 		}
 	}

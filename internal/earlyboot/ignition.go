@@ -74,7 +74,7 @@ func detectPlatform(c Cmdline, sys string) string {
 // kiln-init reads itself), QEMU fw_cfg, a config drive (read by kiln-init, since Ignition's
 // config-drive providers need udev and mount(8)), and last the metadata service of the platform
 // named by ignition.platform.id. Sources that need the network fail with ErrNoNetwork when no
-// interface has an address: kiln-init brings the network up (bringUpNetwork) before, for a
+// interface has an address: kiln-init brings the network up (networkUp) before, for a
 // remote ignition.config.url and for platforms with a metadata service.
 func planIgnition(ctx context.Context, c Cmdline, sys string, src configSources) (ignitionPlan, error) {
 	p := ignitionPlan{Platform: detectPlatform(c, sys)}

@@ -186,11 +186,22 @@ type ifaceLease struct {
 	err   error
 }
 
-// bringUpNetwork brings up the network for the Ignition config source; see the top of this
-// file. Its errors do not name the step: the caller wraps them in ErrNetwork.
-func (b *boot) bringUpNetwork(ctx context.Context) error {
+// networkUp brings up the network once per boot, for why (the root over the network, or the
+// Ignition config source); see the top of this file. Its errors do not name the step: the
+// caller wraps them in ErrNetwork.
+func (b *boot) networkUp(ctx context.Context, why string) error {
+	if b.netUp {
+		return nil
+	}
+	if err := b.bringUpNetwork(ctx, why); err != nil {
+		return err
+	}
+	b.netUp = true
+	return nil
+}
+
+func (b *boot) bringUpNetwork(ctx context.Context, why string) error {
 	spec := b.cmd.Net
-	why := networkReason(b.cmd)
 	if spec.Off {
 		b.con.Printf("network: off (%s=off), although %s needs it", ParamIP, why)
 		return nil

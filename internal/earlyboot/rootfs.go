@@ -38,9 +38,17 @@ var ErrAmbiguous = errors.New("ambiguous")
 type rootDev struct {
 	Dev blockDev // the KILN-ROOT partition, or the device holding the KILN ISO
 	ISO bool
+	// File is a root squashfs in RAM, downloaded over the network; Dev is unset then.
+	File string
 }
 
+// volatile reports whether the root has no VAR partition beside it: /var then lives in RAM.
+func (r rootDev) volatile() bool { return r.ISO || r.File != "" }
+
 func (r rootDev) String() string {
+	if r.File != "" {
+		return "the root squashfs in RAM (" + r.File + ")"
+	}
 	if r.ISO {
 		return fmt.Sprintf("the %s ISO on %s", LabelISO, r.Dev.Name)
 	}
@@ -111,7 +119,14 @@ func describeDevs(devs []blockDev) string {
 // ISOSquashfs of the ISO through a loop device. It returns a description for the console.
 func mountRoot(ctx context.Context, root rootDev, dev string) (string, error) {
 	src := filepath.Join(dev, root.Dev.Name)
-	if root.ISO {
+	if root.File != "" {
+		loop, err := attachLoop(ctx, root.File)
+		if err != nil {
+			return "", err
+		}
+		defer loop.Close() // after the mount, which keeps the device attached
+		src = loop.Name()
+	} else if root.ISO {
 		if err := mount(src, isoMnt, "iso9660", unix.MS_RDONLY, ""); err != nil {
 			return "", err
 		}

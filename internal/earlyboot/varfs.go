@@ -141,12 +141,13 @@ func (b *boot) prepareVar(ctx context.Context) error {
 	return b.populateVar()
 }
 
-// prepareVolatileVar puts /var, and with it /etc's upper layer, on a tmpfs: the ISO has no VAR.
+// prepareVolatileVar puts /var, and with it /etc's upper layer, on a tmpfs: the ISO and a root
+// fetched over the network have no VAR.
 func (b *boot) prepareVolatileVar() error {
 	if err := mountTmpfs(varMnt, 0o755); err != nil {
 		return err
 	}
-	b.con.Printf("booted from the ISO: /var and changes to /etc live in RAM; nothing is persistent")
+	b.con.Printf("booted from %s: /var and changes to /etc live in RAM; nothing is persistent", b.root)
 	return b.populateVar()
 }
 

@@ -1,0 +1,85 @@
+package bootchain
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kilnproject/kiln/imagebuild"
+	"github.com/kilnproject/kiln/qemu-tests/harness"
+	"github.com/kilnproject/kiln/qemu-tests/testimage"
+)
+
+// TestRootOverNetwork: a diskless machine boots the PXE bundle. kiln-init brings up the network,
+// downloads the root squashfs named by kiln.root.url from a server on the host's loopback
+// (through a guest forward), checks it against the kiln.root.sha256 the bundle's boot.ipxe
+// carries, and runs from it in RAM; Ignition then applies the config from the same server.
+func TestRootOverNetwork(t *testing.T) {
+	harness.RequireVM(t)
+	img := testimage.Worker(t)
+	script, err := os.ReadFile(filepath.Join(img.PXE, imagebuild.PXEScript))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`kiln\.root\.sha256=([0-9a-f]{64})`).FindSubmatch(script)
+	if m == nil {
+		t.Fatalf("%s carries no kiln.root.sha256:\n%s", imagebuild.PXEScript, script)
+	}
+	cfg := probeConfig(t)
+	var mu sync.Mutex
+	var requests []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		requests = append(requests, r.Method+" "+r.URL.Path+" "+r.UserAgent())
+		mu.Unlock()
+		switch r.URL.Path {
+		case "/" + imagebuild.PXERoot:
+			http.ServeFile(w, r, filepath.Join(img.PXE, imagebuild.PXERoot))
+		case "/config.ign":
+			_, _ = w.Write(cfg)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	port, err := strconv.Atoi(srv.URL[strings.LastIndex(srv.URL, ":")+1:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + harness.DefaultGuestFwdIP
+	appendLine := pxeOptions(t, img.PXE) + " kiln.poweroff_on_failure kiln.net.gateway=off" +
+		" kiln.root.url=" + base + "/" + imagebuild.PXERoot + " kiln.root.sha256=" + string(m[1]) +
+		" ignition.config.url=" + base + "/config.ign"
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	vm := harness.Start(t, harness.Config{Name: "net-root", MemoryMiB: 2048,
+		Kernel: filepath.Join(img.PXE, imagebuild.PXEKernel), Initrd: filepath.Join(img.PXE, imagebuild.PXEInitrd),
+		Append:  appendLine,
+		UserNet: &harness.UserNet{GuestForwards: []harness.GuestForward{{GuestPort: 80, HostPort: port}}}})
+	line, err := vm.WaitFor(ctx, regexp.MustCompile(`kiln-init: fetched the root squashfs: .* sha256 verified`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("console: %s", line.Text)
+	if _, err := vm.WaitFor(ctx, regexp.MustCompile(`kiln-init: booted from the root squashfs in RAM`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := vm.WaitFor(ctx, ignApplied); err != nil {
+		t.Fatal(err)
+	}
+	expectProbe(ctx, t, vm, "1")
+	mu.Lock()
+	defer mu.Unlock()
+	t.Logf("HTTP requests: %q", requests)
+	if len(requests) < 2 || !strings.HasPrefix(requests[0], "GET /"+imagebuild.PXERoot+" kiln-init") {
+		t.Errorf("want kiln-init's GET of the root first, then the config; saw %q", requests)
+	}
+}
