@@ -7,7 +7,6 @@ import (
 	"os"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
@@ -153,6 +152,3 @@ func (n *Node) waitKubeletConf(ctx context.Context) (kubernetes.Interface, error
 		}
 	}
 }
-
-// nodeHasPodCIDR is true once the controller manager allocated the node's pod range.
-func nodeHasPodCIDR(node *corev1.Node) bool { return node.Spec.PodCIDR != "" }

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/kilnproject/kiln/internal/atomicfile"
 	"github.com/kilnproject/kiln/internal/layout"
 )
@@ -37,6 +39,9 @@ func configurePodNetwork(ctx context.Context, n *Node) error {
 	n.say("[pod-network] pods on this node get addresses from %s", node.Spec.PodCIDR)
 	return nil
 }
+
+// nodeHasPodCIDR is true once the controller manager allocated the node's pod range.
+func nodeHasPodCIDR(node *corev1.Node) bool { return node.Spec.PodCIDR != "" }
 
 // CNIConfig is the CNI configuration list of a node whose pods use podCIDR: a bridge (cni0) as
 // the pods' gateway, masquerading what leaves the node's range, and port mappings.

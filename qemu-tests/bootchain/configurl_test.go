@@ -3,13 +3,10 @@ package bootchain
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -59,12 +56,7 @@ func TestConfigURL(t *testing.T) {
 	harness.RequireVM(t)
 	img := testimage.Worker(t)
 	cfg := probeConfig(t)
-	var mu sync.Mutex
-	var requests []string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		requests = append(requests, r.Method+" "+r.URL.Path+" "+r.UserAgent())
-		mu.Unlock()
+	srv := startHostServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/config.ign" {
 			http.NotFound(w, r)
 			return
@@ -72,11 +64,6 @@ func TestConfigURL(t *testing.T) {
 		w.Header().Set("Content-Type", "application/vnd.coreos.ignition+json")
 		_, _ = w.Write(cfg)
 	}))
-	defer srv.Close()
-	port, err := strconv.Atoi(srv.URL[strings.LastIndex(srv.URL, ":")+1:])
-	if err != nil {
-		t.Fatal(err)
-	}
 	appendLine := pxeOptions(t, img.PXE) + " kiln.poweroff_on_failure kiln.net.gateway=off ignition.config.url=http://" +
 		harness.DefaultGuestFwdIP + "/config.ign"
 	t.Logf("kernel command line: %s", appendLine)
@@ -85,7 +72,7 @@ func TestConfigURL(t *testing.T) {
 	vm := harness.Start(t, harness.Config{Name: "config-url", Disk: img.Raw, Overlay: true, OverlaySize: 4 << 30,
 		Kernel: filepath.Join(img.PXE, imagebuild.PXEKernel), Initrd: filepath.Join(img.PXE, imagebuild.PXEInitrd),
 		Append:  appendLine,
-		UserNet: &harness.UserNet{GuestForwards: []harness.GuestForward{{GuestPort: 80, HostPort: port}}}})
+		UserNet: &harness.UserNet{GuestForwards: []harness.GuestForward{{GuestPort: 80, HostPort: srv.Port}}}})
 	line, err := vm.WaitFor(ctx, netUp)
 	if err != nil {
 		t.Fatal(err)
@@ -98,8 +85,7 @@ func TestConfigURL(t *testing.T) {
 		t.Fatal(err)
 	}
 	expectProbe(ctx, t, vm, "1")
-	mu.Lock()
-	defer mu.Unlock()
+	requests := srv.Requests()
 	t.Logf("HTTP requests: %q", requests)
 	if len(requests) == 0 || !strings.HasPrefix(requests[0], "GET /config.ign") {
 		t.Errorf("the server saw %q, want GET /config.ign", requests)

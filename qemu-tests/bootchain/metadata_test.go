@@ -3,9 +3,7 @@ package bootchain
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -65,12 +63,7 @@ func TestConfigFromMetadataService(t *testing.T) {
 	harness.RequireVM(t)
 	img := testimage.Worker(t)
 	imds := &fakeIMDS{userData: probeConfig(t)}
-	srv := httptest.NewServer(imds)
-	defer srv.Close()
-	port, err := strconv.Atoi(srv.URL[strings.LastIndex(srv.URL, ":")+1:])
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := startHostServer(t, imds)
 	appendLine := pxeOptions(t, img.PXE) + " kiln.poweroff_on_failure kiln.net.gateway=off ignition.platform.id=aws"
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
@@ -78,7 +71,7 @@ func TestConfigFromMetadataService(t *testing.T) {
 		Kernel: filepath.Join(img.PXE, imagebuild.PXEKernel), Initrd: filepath.Join(img.PXE, imagebuild.PXEInitrd),
 		Append: appendLine,
 		UserNet: &harness.UserNet{Net: "169.254.0.0/16",
-			GuestForwards: []harness.GuestForward{{GuestAddr: "169.254.169.254", GuestPort: 80, HostPort: port}}}})
+			GuestForwards: []harness.GuestForward{{GuestAddr: "169.254.169.254", GuestPort: 80, HostPort: srv.Port}}}})
 	line, err := vm.WaitFor(ctx, netUp)
 	if err != nil {
 		t.Fatal(err)

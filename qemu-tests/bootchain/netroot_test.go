@@ -3,13 +3,10 @@ package bootchain
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -34,12 +31,7 @@ func TestRootOverNetwork(t *testing.T) {
 		t.Fatalf("%s carries no kiln.root.sha256:\n%s", imagebuild.PXEScript, script)
 	}
 	cfg := probeConfig(t)
-	var mu sync.Mutex
-	var requests []string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		requests = append(requests, r.Method+" "+r.URL.Path+" "+r.UserAgent())
-		mu.Unlock()
+	srv := startHostServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/" + imagebuild.PXERoot:
 			http.ServeFile(w, r, filepath.Join(img.PXE, imagebuild.PXERoot))
@@ -49,11 +41,6 @@ func TestRootOverNetwork(t *testing.T) {
 			http.NotFound(w, r)
 		}
 	}))
-	defer srv.Close()
-	port, err := strconv.Atoi(srv.URL[strings.LastIndex(srv.URL, ":")+1:])
-	if err != nil {
-		t.Fatal(err)
-	}
 	base := "http://" + harness.DefaultGuestFwdIP
 	appendLine := pxeOptions(t, img.PXE) + " kiln.poweroff_on_failure kiln.net.gateway=off" +
 		" kiln.root.url=" + base + "/" + imagebuild.PXERoot + " kiln.root.sha256=" + string(m[1]) +
@@ -63,7 +50,7 @@ func TestRootOverNetwork(t *testing.T) {
 	vm := harness.Start(t, harness.Config{Name: "net-root", MemoryMiB: 2048,
 		Kernel: filepath.Join(img.PXE, imagebuild.PXEKernel), Initrd: filepath.Join(img.PXE, imagebuild.PXEInitrd),
 		Append:  appendLine,
-		UserNet: &harness.UserNet{GuestForwards: []harness.GuestForward{{GuestPort: 80, HostPort: port}}}})
+		UserNet: &harness.UserNet{GuestForwards: []harness.GuestForward{{GuestPort: 80, HostPort: srv.Port}}}})
 	line, err := vm.WaitFor(ctx, regexp.MustCompile(`kiln-init: fetched the root squashfs: .* sha256 verified`))
 	if err != nil {
 		t.Fatal(err)
@@ -76,8 +63,7 @@ func TestRootOverNetwork(t *testing.T) {
 		t.Fatal(err)
 	}
 	expectProbe(ctx, t, vm, "1")
-	mu.Lock()
-	defer mu.Unlock()
+	requests := srv.Requests()
 	t.Logf("HTTP requests: %q", requests)
 	if len(requests) < 2 || !strings.HasPrefix(requests[0], "GET /"+imagebuild.PXERoot+" kiln-init") {
 		t.Errorf("want kiln-init's GET of the root first, then the config; saw %q", requests)

@@ -123,7 +123,7 @@ To stop it: press Ctrl-C here, or run "make demo-stop" in another terminal
 
 // echoAgent prints the agent's phase lines from a VM's console.
 func echoAgent(ctx context.Context, vm *harness.VM) {
-	phase := regexp.MustCompile(`\[(kiln|preflight|config|images|certs|kubeconfig|wait|cluster-objects|discovery|pod-network|handoff|[a-z]+/[a-z-]+)\] `)
+	phase := regexp.MustCompile(`kiln-agent\[\d+\]: \[`) // every line the agent prints for people
 	from := 0
 	for {
 		_, line, err := vm.WaitForFrom(ctx, from, phase)
