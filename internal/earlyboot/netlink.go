@@ -1,6 +1,7 @@
 package earlyboot
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -43,11 +44,17 @@ func setLinkUp(name string) error {
 type packetConn struct {
 	fd      int
 	ifindex int
+	// stop, when closed, ends a waiting recv with context.Canceled (checked every
+	// recvSlice): the DHCP client's context, so giving up on an interface is prompt.
+	stop <-chan struct{}
 }
+
+// recvSlice bounds each wait of recv, so a closed stop is noticed.
+const recvSlice = 200 * time.Millisecond
 
 func htons(v uint16) uint16 { return v<<8 | v>>8 }
 
-func openPacketConn(ifindex int) (*packetConn, error) {
+func openPacketConn(ifindex int, stop <-chan struct{}) (*packetConn, error) {
 	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, int(htons(unix.ETH_P_IP)))
 	if err != nil {
 		return nil, fmt.Errorf("packet socket: %w", err)
@@ -56,7 +63,7 @@ func openPacketConn(ifindex int) (*packetConn, error) {
 		unix.Close(fd)
 		return nil, fmt.Errorf("bind the packet socket: %w", err)
 	}
-	return &packetConn{fd: fd, ifindex: ifindex}, nil
+	return &packetConn{fd: fd, ifindex: ifindex, stop: stop}, nil
 }
 
 func (p *packetConn) send(pkt []byte) error {
@@ -72,8 +79,13 @@ func (p *packetConn) recv(deadline time.Time) ([]byte, error) {
 		if wait <= 0 {
 			return nil, os.ErrDeadlineExceeded
 		}
+		select {
+		case <-p.stop:
+			return nil, context.Canceled
+		default:
+		}
 		fds := []unix.PollFd{{Fd: int32(p.fd), Events: unix.POLLIN}}
-		n, err := unix.Poll(fds, int(wait.Milliseconds())+1)
+		n, err := unix.Poll(fds, int(min(wait, recvSlice).Milliseconds())+1)
 		if errors.Is(err, unix.EINTR) {
 			continue
 		}

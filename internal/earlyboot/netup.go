@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -22,7 +21,7 @@ import (
 // kiln-init sets every physical interface up (those with a device in sysfs: not lo, no
 // bridges or tunnels), or only the one ip=IFACE:dhcp names, waits for carrier
 // (DefaultCarrierTimeout), and runs a DHCPv4 client on each that has it (DefaultDHCPTimeout,
-// in parallel). Each lease becomes the interface's address and, unless kiln.net.gateway=off,
+// in parallel; once one has a lease, the others get dhcpGrace more). Each lease becomes the interface's address and, unless kiln.net.gateway=off,
 // the default route; the DNS servers go to the initramfs's /etc/resolv.conf, where Ignition's
 // resolver reads them. At least one lease is needed; otherwise the boot stops.
 //
@@ -44,6 +43,10 @@ const (
 	DefaultDHCPTimeout    = 30 * time.Second
 	// carrierGrace is how long kiln-init waits for the other interfaces once one has carrier.
 	carrierGrace = 2 * time.Second
+	// dhcpGrace is how long the other interfaces may still take once one has its lease: a
+	// second NIC on a network without a DHCP server (a cluster link with static addresses)
+	// costs this, not DefaultDHCPTimeout.
+	dhcpGrace = 5 * time.Second
 )
 
 // ErrNetwork marks a failure to bring up the network; the boot stops.
@@ -214,17 +217,7 @@ func (b *boot) bringUpNetwork(ctx context.Context, why string) error {
 		b.con.Printf("network: %s has no carrier, skipped", n)
 	}
 	b.con.Printf("network: DHCPv4 on %s for %s", strings.Join(up, ", "), why)
-	results := make([]ifaceLease, len(up))
-	var wg sync.WaitGroup
-	for i, name := range up {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results[i] = ifaceLease{name: name}
-			results[i].lease, results[i].err = b.dhcpOn(ctx, name)
-		}()
-	}
-	wg.Wait()
+	results := collectLeases(ctx, up, b.dhcpOn, dhcpGrace)
 	var failed []string
 	var dns []netip.Addr
 	var domain string
@@ -253,6 +246,39 @@ func (b *boot) bringUpNetwork(ctx context.Context, why string) error {
 		}
 	}
 	return nil
+}
+
+// collectLeases runs dhcp on every interface at once and returns each outcome, in the order of
+// names. Once one interface has its lease, the others get grace more before they are given up.
+func collectLeases(ctx context.Context, names []string, dhcp func(context.Context, string) (dhcpLease, error), grace time.Duration) []ifaceLease {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	results := make([]ifaceLease, len(names))
+	done := make(chan int, len(names))
+	for i, name := range names {
+		go func() {
+			l, err := dhcp(ctx, name)
+			results[i] = ifaceLease{name: name, lease: l, err: err}
+			done <- i
+		}()
+	}
+	var graceOver <-chan time.Time
+	gaveUp := false
+	for pending := len(names); pending > 0; {
+		select {
+		case i := <-done:
+			pending--
+			if r := &results[i]; r.err != nil && gaveUp {
+				r.err = fmt.Errorf("no lease within %s of the first one, given up", grace)
+			} else if r.err == nil && graceOver == nil {
+				graceOver = time.After(grace)
+			}
+		case <-graceOver:
+			cancel() // the rest end with ctx's error
+			graceOver, gaveUp = nil, true
+		}
+	}
+	return results
 }
 
 // describeLease is the console line of a configured interface.
@@ -288,7 +314,7 @@ func (b *boot) dhcpOn(ctx context.Context, name string) (dhcpLease, error) {
 	if len(ifc.HardwareAddr) != 6 {
 		return dhcpLease{}, fmt.Errorf("not an Ethernet interface (hardware address %q)", ifc.HardwareAddr)
 	}
-	conn, err := openPacketConn(ifc.Index)
+	conn, err := openPacketConn(ifc.Index, ctx.Done())
 	if err != nil {
 		return dhcpLease{}, err
 	}

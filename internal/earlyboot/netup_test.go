@@ -1,13 +1,16 @@
 package earlyboot
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/sys/unix"
@@ -184,5 +187,42 @@ func TestNlAck(t *testing.T) {
 	}
 	if _, err := nlAck([]byte{200, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0}, 3); err == nil {
 		t.Error("truncated message accepted")
+	}
+}
+
+func TestCollectLeasesGivesUpAfterGrace(t *testing.T) {
+	lease := dhcpLease{Addr: netip.MustParsePrefix("10.0.2.15/24")}
+	dhcp := func(ctx context.Context, name string) (dhcpLease, error) {
+		if name == "enp0s2" {
+			return lease, nil
+		}
+		<-ctx.Done() // a link without a DHCP server: no offer until given up
+		return dhcpLease{}, ctx.Err()
+	}
+	start := time.Now()
+	got := collectLeases(context.Background(), []string{"enp0s2", "enp0s3"}, dhcp, 50*time.Millisecond)
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("took %s: the second interface was not given up after the grace", took)
+	}
+	if got[0].name != "enp0s2" || got[0].err != nil || got[0].lease.Addr != lease.Addr {
+		t.Errorf("first interface: %+v", got[0])
+	}
+	if got[1].name != "enp0s3" || got[1].err == nil || !strings.Contains(got[1].err.Error(), "given up") {
+		t.Errorf("second interface: %+v, want given up", got[1])
+	}
+}
+
+func TestCollectLeasesWaitsForAllWithoutALease(t *testing.T) {
+	fail := func(ctx context.Context, name string) (dhcpLease, error) {
+		if name == "slow" {
+			time.Sleep(100 * time.Millisecond)
+		}
+		return dhcpLease{}, errors.New("no DHCPOFFER")
+	}
+	got := collectLeases(context.Background(), []string{"fast", "slow"}, fail, time.Millisecond)
+	for _, r := range got {
+		if r.err == nil || r.err.Error() != "no DHCPOFFER" {
+			t.Errorf("%s: %v, want its own error", r.name, r.err)
+		}
 	}
 }
