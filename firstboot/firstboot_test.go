@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -122,6 +123,30 @@ func TestRunRecordsStatus(t *testing.T) {
 	var out bytes.Buffer
 	if err := PrintStatus(&out, st, false); err != nil || !strings.Contains(out.String(), "error:    b: kube-apiserver not healthy") {
 		t.Errorf("PrintStatus: %v\n%s", err, out.String())
+	}
+}
+
+// A complete run records the agent's footprint, measured by the kernel, in the status file and
+// on the console; a program the agent ran counts apart.
+func TestRunRecordsFootprint(t *testing.T) {
+	n, _, console := testNode(t.TempDir())
+	n.Config = &nodeconfig.NodeConfig{Role: nodeconfig.RoleWorker}
+	busy := Phase{Name: "busy", Run: func(ctx context.Context, _ *Node) error {
+		return exec.CommandContext(ctx, "sh", "-c", "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done").Run()
+	}}
+	if err := Run(context.Background(), n, []Phase{busy}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := ReadStatus(n.Root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp := st.Footprint
+	if st.State != StateComplete || fp == nil || fp.PeakRSSMiB <= 0 || fp.CPUSeconds <= 0 || fp.ProgramsCPUSeconds <= 0 {
+		t.Fatalf("status %s, footprint %+v: want peak RSS, the agent's CPU and the shell's CPU", st.State, fp)
+	}
+	if !strings.Contains(console.String(), "[kiln] agent footprint: ") {
+		t.Errorf("console lacks the footprint:\n%s", console)
 	}
 }
 

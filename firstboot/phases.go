@@ -77,8 +77,17 @@ func Run(ctx context.Context, n *Node, phases []Phase) error {
 		n.Log.Info("phase done", "phase", p.Name, "duration", took.Round(time.Millisecond).String())
 		n.say("[%s] done in %s", p.Name, round(took))
 	}
-	st.complete()
-	n.say("[kiln] first boot complete in %s: kubelet keeps the node", round(n.now().Sub(start)))
+	total := n.now().Sub(start)
+	var fp *Footprint
+	if f, err := measureFootprint(); err != nil {
+		n.Log.Warn("agent footprint unknown", "error", err.Error())
+	} else {
+		fp = &f
+		n.Log.Info("agent footprint", "cpu_seconds", f.CPUSeconds, "peak_rss_mib", f.PeakRSSMiB, "programs_cpu_seconds", f.ProgramsCPUSeconds)
+		n.say("[kiln] agent footprint: %s", f)
+	}
+	st.complete(fp)
+	n.say("[kiln] first boot complete in %s: kubelet keeps the node", round(total))
 	return nil
 }
 

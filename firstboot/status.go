@@ -25,6 +25,8 @@ type Status struct {
 	Started   time.Time     `json:"started"`
 	Updated   time.Time     `json:"updated"`
 	Phases    []PhaseStatus `json:"phases"`
+	// Footprint is the agent's own cost, once the run is complete.
+	Footprint *Footprint `json:"footprint,omitempty"`
 }
 
 // PhaseStatus is one phase's outcome.
@@ -81,9 +83,10 @@ func (st *status) fail(i int, err error) {
 	st.write()
 }
 
-func (st *status) complete() {
+func (st *status) complete(fp *Footprint) {
 	st.s.State = StateComplete
 	st.s.Phase = ""
+	st.s.Footprint = fp
 	st.write()
 }
 
@@ -151,6 +154,9 @@ func PrintStatus(w io.Writer, s *Status, asJSON bool) error {
 			line += fmt.Sprintf(" %6.1fs", p.Seconds)
 		}
 		fmt.Fprintln(w, line)
+	}
+	if s.Footprint != nil {
+		fmt.Fprintf(w, "agent:    %s\n", s.Footprint)
 	}
 	return nil
 }
