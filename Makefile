@@ -24,7 +24,7 @@ ARTIFACT_MANIFEST ?= profiles/artifacts/local.yaml
 GO ?= go
 TEST_FLAGS ?=
 
-.PHONY: all demo demo-stop build k8s tools rootfs pause artifacts deps test unit-test bench-build vet fmt clean
+.PHONY: all demo demo-stop build k8s tools rootfs pause artifacts deps test unit-test bench-build bench-joins vet fmt clean
 
 all: build
 
@@ -77,6 +77,13 @@ demo-stop:
 # kiln build against its floor (mksquashfs + host partition tools) on the same tree; prints.
 bench-build: artifacts build
 	hack/bench-build.sh
+
+# Joins at scale: one control plane (kiln's static pods as host processes on loopback), then
+# rounds of JOINS nodes joining at once (token discovery with the CA pin, CSR, auto-approval,
+# signed certificate), each node a process; successes, p50/p99/max latency, per phase. Prints.
+JOINS ?= 10,50,100
+bench-joins: k8s
+	$(GO) run ./bench/joins --joins $(JOINS) --bin $(K8S_BIN)
 
 # Unit tests only: no Kubernetes binaries needed.
 unit-test: deps

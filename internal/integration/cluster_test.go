@@ -4,11 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,129 +16,38 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
-	"github.com/kilnproject/kiln/internal/clusterdir"
 	"github.com/kilnproject/kiln/internal/clusterobjects"
 	"github.com/kilnproject/kiln/internal/config"
 	"github.com/kilnproject/kiln/internal/discovery"
+	"github.com/kilnproject/kiln/internal/hostcontrolplane"
+	"github.com/kilnproject/kiln/internal/hostcontrolplane/hostcontrolplanetest"
 	"github.com/kilnproject/kiln/internal/kubeconfig"
-	"github.com/kilnproject/kiln/internal/layout"
-	"github.com/kilnproject/kiln/internal/manifests"
 	"github.com/kilnproject/kiln/internal/pin"
 	"github.com/kilnproject/kiln/internal/pki"
 	"github.com/kilnproject/kiln/internal/tlsbootstrap"
 	"github.com/kilnproject/kiln/internal/token"
 )
 
-// The node's address on its "cluster network": a loopback address other than 127.0.0.1, so
-// that etcd's two client listeners (127.0.0.1 and the advertise address) stay distinct.
-const (
-	advertiseAddress = "127.0.0.2"
-	nodeName         = "cp-1"
-)
-
-// cluster is a running control plane made by kiln, plus what an operator holds.
+// cluster is a running control plane made by kiln, plus clients with what its operator holds.
 type cluster struct {
-	cfg      *config.Config
-	dir      *clusterdir.Dir
-	cp       *controlPlane
-	nodeRoot string // stands in for the node's "/"
-	endpoint string // host:port of the API server
-	caPin    string
-	tokens   []*token.Token
-	admin    kubernetes.Interface
-	super    kubernetes.Interface
+	*hostcontrolplane.ControlPlane
+	admin kubernetes.Interface // admin.conf
+	super kubernetes.Interface // the node's super-admin.conf
 }
 
 // startCluster does what the first control plane does on its first boot, against real
-// binaries: cluster directory → CAs delivered to the node → leaf certs, kubeconfigs and static
-// pods → etcd, API server, controller manager, scheduler → init objects.
+// binaries, up to a healthy control plane (see package hostcontrolplane); the test applies the
+// init objects itself.
 func startCluster(t *testing.T) *cluster {
-	bin := binDir(t)
-	root := t.TempDir()
-	apiPort := freePort(t)
-	c := &cluster{nodeRoot: filepath.Join(root, "node"), endpoint: net.JoinHostPort(advertiseAddress, strconv.Itoa(apiPort))}
-
-	c.cfg = config.Default()
-	c.cfg.Cluster.ControlPlaneEndpoint = c.endpoint
-	c.cfg.Init.LocalAPIEndpoint = config.APIEndpoint{AdvertiseAddress: advertiseAddress, BindPort: int32(apiPort)}
-	c.cfg.Init.NodeRegistration.Name = nodeName
+	c := &cluster{ControlPlane: hostcontrolplanetest.Start(t)}
 	var err error
-	if c.dir, err = clusterdir.Create(filepath.Join(root, "cluster"), c.cfg, time.Now()); err != nil {
+	if c.super, err = c.SuperAdminClient(); err != nil {
 		t.Fatal(err)
 	}
-	if c.caPin, err = c.dir.CAPin(); err != nil {
+	if c.admin, err = c.AdminClient(); err != nil {
 		t.Fatal(err)
 	}
-	if c.tokens, err = c.dir.Tokens(); err != nil || len(c.tokens) != 1 {
-		t.Fatalf("tokens: %v, %v", c.tokens, err)
-	}
-
-	// The node receives the CAs and the service-account key pair (Ignition does this on a real
-	// node) and renders the rest for itself.
-	pkiDir := filepath.Join(c.nodeRoot, layout.PKIDir)
-	copyTree(t, c.dir.PKIDir(), pkiDir)
-	in := &pki.Inputs{Cluster: &c.cfg.Cluster, NodeName: nodeName, AdvertiseAddress: net.ParseIP(advertiseAddress)}
-	if _, err := pki.CreateTree(pkiDir, in); err != nil {
-		t.Fatal(err)
-	}
-	kin := &kubeconfig.Inputs{PKI: in, ControlPlaneURL: c.cfg.APIServerURL(), LocalURL: c.cfg.LocalAPIServerURL()}
-	if _, err := kubeconfig.Create(filepath.Join(c.nodeRoot, layout.KubernetesDir), pkiDir, kin, kubeconfig.Files()); err != nil {
-		t.Fatal(err)
-	}
-	// The manifests name /etc/kubernetes/pki: render them with that, as on a node.
-	pods, err := manifests.StaticPods(&manifests.Inputs{Config: c.cfg, NodeName: nodeName, AdvertiseAddress: net.ParseIP(advertiseAddress)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := manifests.Write(filepath.Join(c.nodeRoot, layout.ManifestsDir), pods); err != nil {
-		t.Fatal(err)
-	}
-
-	c.cp = &controlPlane{root: c.nodeRoot, bin: bin, logs: filepath.Join(root, "logs"), ports: map[int]int{
-		manifests.EtcdClientPort:        freePort(t),
-		manifests.EtcdPeerPort:          freePort(t),
-		manifests.EtcdMetricsPort:       freePort(t),
-		manifests.ControllerManagerPort: freePort(t),
-		manifests.SchedulerPort:         freePort(t),
-	}}
-	if err := os.MkdirAll(c.cp.logs, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.cp.dumpLogs(t); c.cp.stop(t) })
-
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	etcd, apiserver, kcm, scheduler := pods[0], pods[1], pods[2], pods[3]
-	c.cp.start(t, etcd)
-	waitHTTP(ctx, t, "etcd", c.cp.healthURL(etcd))
-	c.cp.start(t, apiserver)
-	waitHTTP(ctx, t, "kube-apiserver", c.cp.healthURL(apiserver))
-	c.cp.start(t, kcm, "--secure-port="+strconv.Itoa(c.cp.ports[manifests.ControllerManagerPort]))
-	c.cp.start(t, scheduler, "--secure-port="+strconv.Itoa(c.cp.ports[manifests.SchedulerPort]))
-	waitHTTP(ctx, t, "kube-controller-manager", c.cp.healthURL(kcm))
-	waitHTTP(ctx, t, "kube-scheduler", c.cp.healthURL(scheduler))
-
-	c.super = clientFromFile(t, filepath.Join(c.nodeRoot, layout.KubernetesDir, layout.SuperAdminConf))
-	c.admin = clientFromFile(t, c.dir.AdminConf())
 	return c
-}
-
-func (c *cluster) initInputs(t *testing.T) *clusterobjects.Inputs {
-	caPEM, err := c.dir.CACert()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &clusterobjects.Inputs{Config: c.cfg, CACertPEM: caPEM, ControlPlaneURL: c.cfg.APIServerURL(), Tokens: c.tokens}
-}
-
-func clientFromFile(t *testing.T, path string) kubernetes.Interface {
-	t.Helper()
-	rc, err := clientcmd.BuildConfigFromFlags("", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rc.Timeout = 20 * time.Second
-	return kubernetes.NewForConfigOrDie(rc)
 }
 
 func clientFromConfig(t *testing.T, cfg *clientcmdapi.Config) kubernetes.Interface {
@@ -154,27 +60,6 @@ func clientFromConfig(t *testing.T, cfg *clientcmdapi.Config) kubernetes.Interfa
 	return kubernetes.NewForConfigOrDie(rc)
 }
 
-func copyTree(t *testing.T, from, to string) {
-	t.Helper()
-	err := filepath.Walk(from, func(path string, fi os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(from, path)
-		if fi.IsDir() {
-			return os.MkdirAll(filepath.Join(to, rel), 0o755)
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(to, rel), data, fi.Mode().Perm())
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 // TestInitAndJoin is the whole story against real binaries: init objects applied twice without
 // change, a worker discovering the cluster with token and pin, a CSR approved and signed by
 // the real controller manager, and the node registering itself with the certificate it got.
@@ -185,15 +70,16 @@ func TestInitAndJoin(t *testing.T) {
 
 	// Init objects, with the break-glass super-admin as kubeadm does; afterwards admin.conf works
 	// through kubeadm:cluster-admins.
-	in := c.initInputs(t)
-	if err := clusterobjects.Apply(ctx, c.super, in, func(step string) { t.Logf("[init] %s", step) }); err != nil {
+	if err := c.ApplyInitObjects(ctx, func(step string) { t.Logf("[init] %s", step) }); err != nil {
 		t.Fatal(err)
 	}
 	// The bootstrap signer adds the token's JWS to cluster-info on its own; wait for it, so that
 	// only our second apply could change the object afterwards.
-	waitForSignature(ctx, t, c.admin, c.tokens[0].ID)
+	if err := c.WaitForClusterInfoSignature(ctx, c.Tokens[0].ID); err != nil {
+		t.Fatal(err)
+	}
 	before := resourceVersions(ctx, t, c.admin)
-	if err := clusterobjects.Apply(ctx, c.super, in, func(step string) {
+	if err := c.ApplyInitObjects(ctx, func(step string) {
 		if !strings.Contains(step, "(0 created, 0 updated,") {
 			t.Errorf("second apply changed objects: %s", step)
 		}
@@ -217,15 +103,15 @@ func TestInitAndJoin(t *testing.T) {
 	}
 
 	// Stock kubeadm lists kiln's bootstrap tokens.
-	if out, err := exec.Command(filepath.Join(c.cp.bin, "kubeadm"), "token", "list", "--kubeconfig", c.dir.AdminConf()).CombinedOutput(); err != nil {
+	if out, err := exec.Command(filepath.Join(c.BinDir, "kubeadm"), "token", "list", "--kubeconfig", c.Dir.AdminConf()).CombinedOutput(); err != nil {
 		t.Errorf("kubeadm token list: %v\n%s", err, out)
-	} else if !strings.Contains(string(out), c.tokens[0].ID) {
-		t.Errorf("kubeadm token list does not show token %s:\n%s", c.tokens[0].ID, out)
+	} else if !strings.Contains(string(out), c.Tokens[0].ID) {
+		t.Errorf("kubeadm token list does not show token %s:\n%s", c.Tokens[0].ID, out)
 	}
 
 	// Join: discovery with token and pin.
 	bootstrap, err := discovery.ByToken(ctx, discovery.TokenOptions{
-		Endpoint: c.endpoint, Token: c.tokens[0].String(), CAPins: []string{c.caPin},
+		Endpoint: c.Endpoint, Token: c.Tokens[0].String(), CAPins: []string{c.CAPin},
 		Timeout: time.Minute, Interval: time.Second,
 	})
 	if err != nil {
@@ -235,13 +121,13 @@ func TestInitAndJoin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cluster.Server != c.cfg.APIServerURL() {
-		t.Errorf("bootstrap kubeconfig server %s, want %s", cluster.Server, c.cfg.APIServerURL())
+	if cluster.Server != c.Config.APIServerURL() {
+		t.Errorf("bootstrap kubeconfig server %s, want %s", cluster.Server, c.Config.APIServerURL())
 	}
 
 	// TLS bootstrap: a CSR with the bootstrap token, approved and signed by the real KCM.
 	const worker = "worker-1"
-	key, err := pki.NewPrivateKey(pki.KeyAlgorithm(c.cfg.Cluster.EncryptionAlgorithm))
+	key, err := pki.NewPrivateKey(pki.KeyAlgorithm(c.Config.Cluster.EncryptionAlgorithm))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +139,7 @@ func TestInitAndJoin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	nodeCfg := tlsbootstrap.NodeKubeconfig(cluster.Server, c.cfg.Cluster.ClusterName, cluster.CertificateAuthorityData, certPEM, keyPEM, worker)
+	nodeCfg := tlsbootstrap.NodeKubeconfig(cluster.Server, c.Config.Cluster.ClusterName, cluster.CertificateAuthorityData, certPEM, keyPEM, worker)
 	nodeCert, err := kubeconfig.ClientCert(nodeCfg)
 	if err != nil {
 		t.Fatal(err)
@@ -277,13 +163,13 @@ func TestInitAndJoin(t *testing.T) {
 	}
 
 	// The control-plane node, registered (its kubelet would do this), is marked as kubeadm does.
-	if _, err := c.super.CoreV1().Nodes().Create(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: nodeName}}, metav1.CreateOptions{}); err != nil {
+	if _, err := c.super.CoreV1().Nodes().Create(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: c.NodeName}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := clusterobjects.MarkControlPlane(ctx, c.admin, nodeName); err != nil {
+	if err := clusterobjects.MarkControlPlane(ctx, c.admin, c.NodeName); err != nil {
 		t.Fatal(err)
 	}
-	cpNode, err := c.admin.CoreV1().Nodes().Get(ctx, nodeName, metav1.GetOptions{})
+	cpNode, err := c.admin.CoreV1().Nodes().Get(ctx, c.NodeName, metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -294,8 +180,8 @@ func TestInitAndJoin(t *testing.T) {
 
 	t.Run("WrongPinRefusedBeforeCredentials", func(t *testing.T) {
 		wrong := "sha256:" + strings.Repeat("ab", 32)
-		proxy, requests := startRecordingProxy(t, c.endpoint)
-		_, err := discovery.ByToken(ctx, discovery.TokenOptions{Endpoint: proxy, Token: c.tokens[0].String(), CAPins: []string{wrong}, Timeout: 30 * time.Second, Interval: time.Second})
+		proxy, requests := startRecordingProxy(t, c.Endpoint)
+		_, err := discovery.ByToken(ctx, discovery.TokenOptions{Endpoint: proxy, Token: c.Tokens[0].String(), CAPins: []string{wrong}, Timeout: 30 * time.Second, Interval: time.Second})
 		if !errors.Is(err, pin.ErrMismatch) {
 			t.Fatalf("wrong pin: got %v, want pin mismatch", err)
 		}
@@ -310,8 +196,8 @@ func TestInitAndJoin(t *testing.T) {
 		}
 	})
 	t.Run("WrongTokenSecretFailsJWS", func(t *testing.T) {
-		bad := c.tokens[0].ID + "." + strings.Repeat("x", 16)
-		_, err := discovery.ByToken(ctx, discovery.TokenOptions{Endpoint: c.endpoint, Token: bad, CAPins: []string{c.caPin}, Timeout: 30 * time.Second, Interval: time.Second})
+		bad := c.Tokens[0].ID + "." + strings.Repeat("x", 16)
+		_, err := discovery.ByToken(ctx, discovery.TokenOptions{Endpoint: c.Endpoint, Token: bad, CAPins: []string{c.CAPin}, Timeout: 30 * time.Second, Interval: time.Second})
 		if !errors.Is(err, discovery.ErrJWSInvalid) {
 			t.Fatalf("wrong secret: got %v, want JWS failure", err)
 		}
@@ -322,13 +208,13 @@ func TestInitAndJoin(t *testing.T) {
 	t.Run("ExpiredToken", func(t *testing.T) {
 		expired := expiredToken(ctx, t, c)
 		// Token discovery: the signer never signs an expired token.
-		_, err := discovery.ByToken(ctx, discovery.TokenOptions{Endpoint: c.endpoint, Token: expired.String(), CAPins: []string{c.caPin}, Timeout: 8 * time.Second, Interval: time.Second})
+		_, err := discovery.ByToken(ctx, discovery.TokenOptions{Endpoint: c.Endpoint, Token: expired.String(), CAPins: []string{c.CAPin}, Timeout: 8 * time.Second, Interval: time.Second})
 		if !errors.Is(err, discovery.ErrNoSignature) {
 			t.Errorf("expired token discovery: got %v, want ErrNoSignature", err)
 		}
 		// File discovery gets as far as the API server, which rejects the token.
-		caPEM, _ := c.dir.CACert()
-		cfg, err := discovery.ByFile(c.cfg.APIServerURL(), caPEM, expired.String(), c.cfg.Cluster.ClusterName)
+		caPEM, _ := c.Dir.CACert()
+		cfg, err := discovery.ByFile(c.Config.APIServerURL(), caPEM, expired.String(), c.Config.Cluster.ClusterName)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -338,8 +224,8 @@ func TestInitAndJoin(t *testing.T) {
 		}
 	})
 	t.Run("TamperedClusterInfoRefused", func(t *testing.T) {
-		proxy := startTamperingProxy(t, c.endpoint)
-		_, err := discovery.ByToken(ctx, discovery.TokenOptions{Endpoint: proxy, Token: c.tokens[0].String(), CAPins: []string{c.caPin}, Timeout: 30 * time.Second, Interval: time.Second})
+		proxy := startTamperingProxy(t, c.Endpoint)
+		_, err := discovery.ByToken(ctx, discovery.TokenOptions{Endpoint: proxy, Token: c.Tokens[0].String(), CAPins: []string{c.CAPin}, Timeout: 30 * time.Second, Interval: time.Second})
 		if !errors.Is(err, discovery.ErrJWSInvalid) {
 			t.Fatalf("tampered cluster-info: got %v, want JWS failure", err)
 		}
@@ -364,22 +250,6 @@ func expiredToken(ctx context.Context, t *testing.T, c *cluster) *token.Token {
 }
 
 // resourceVersions records the version of every object the init step owns.
-// waitForSignature waits until the bootstrap signer has signed cluster-info for the token.
-func waitForSignature(ctx context.Context, t *testing.T, client kubernetes.Interface, tokenID string) {
-	t.Helper()
-	for {
-		cm, err := client.CoreV1().ConfigMaps("kube-public").Get(ctx, "cluster-info", metav1.GetOptions{})
-		if err == nil && cm.Data["jws-kubeconfig-"+tokenID] != "" {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("cluster-info was never signed for token %s (last error: %v)", tokenID, err)
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
-}
-
 func resourceVersions(ctx context.Context, t *testing.T, client kubernetes.Interface) map[string]string {
 	t.Helper()
 	out := map[string]string{}
