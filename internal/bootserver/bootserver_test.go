@@ -28,7 +28,19 @@ boot
 // testServer writes a cluster directory, a bundle and a config file, and serves them.
 func testServer(t *testing.T, groups string) (*httptest.Server, *bytes.Buffer) {
 	t.Helper()
-	dir := t.TempDir()
+	s, log, err := newTestServer(t, t.TempDir(), groups)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	return srv, log
+}
+
+// newTestServer writes a cluster directory, a bundle and a config file into dir (which may
+// hold more files the groups name) and makes a server of them.
+func newTestServer(t *testing.T, dir, groups string) (*Server, *bytes.Buffer, error) {
+	t.Helper()
 	cfg := config.Default()
 	cfg.Cluster.ControlPlaneEndpoint = "192.168.100.10:6443"
 	if _, err := clusterdir.Create(filepath.Join(dir, "cluster"), cfg, time.Now()); err != nil {
@@ -48,16 +60,11 @@ func testServer(t *testing.T, groups string) (*httptest.Server, *bytes.Buffer) {
 	}
 	c, err := LoadConfig(cfgFile)
 	if err != nil {
-		t.Fatal(err)
+		return nil, nil, err
 	}
 	var log bytes.Buffer
 	s, err := New(c, slog.New(slog.NewTextHandler(&log, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(s)
-	t.Cleanup(srv.Close)
-	return srv, &log
+	return s, &log, err
 }
 
 func get(t *testing.T, url string, header ...string) (*http.Response, string) {
@@ -167,6 +174,48 @@ func TestConfigErrors(t *testing.T) {
 		_, err := LoadConfig(f)
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: error %v, want one naming %q", groups, err, want)
+		}
+	}
+}
+
+// A group's Butane file goes into its machines' configs; one that does not translate stops the
+// server at start, naming the group.
+func TestGroupButane(t *testing.T) {
+	dir := t.TempDir()
+	snippet := "variant: fcos\nversion: 1.7.0\nstorage:\n  files:\n  - path: /etc/kiln-test-group\n    contents: {inline: rack-1}\n"
+	if err := os.WriteFile(filepath.Join(dir, "rack1.bu"), []byte(snippet), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, _, err := newTestServer(t, dir, "groups:\n- {name: rack1, bundle: worker, role: worker, butane: rack1.bu}\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	resp, body := get(t, srv.URL+"/bundle/worker/ignition?mac=52-54-00-11-22-33")
+	if resp.StatusCode != 200 {
+		t.Fatalf("%s %s", resp.Status, body)
+	}
+	files, err := ignitionconfig.DecodeFiles([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, f := range files {
+		found = found || (f.Path == "/etc/kiln-test-group" && string(f.Contents) == "rack-1")
+	}
+	if !found {
+		t.Errorf("the group's Butane file is not in the config")
+	}
+
+	for name, content := range map[string]string{"missing.bu": "", "bad.bu": "variant: fcos\nversion: 1.7.0\nstorage: {files: [{path: relative}]}\n"} {
+		dir := t.TempDir()
+		if content != "" {
+			os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644)
+		}
+		_, _, err := newTestServer(t, dir, "groups:\n- {name: rack1, bundle: worker, role: worker, butane: "+name+"}\n")
+		if err == nil || !strings.Contains(err.Error(), "groups[0]") {
+			t.Errorf("%s: error %v, want one naming groups[0]", name, err)
 		}
 	}
 }

@@ -53,6 +53,11 @@ type Group struct {
 	// NodeName is the Kubernetes node name, with {mac} (lowercase, without separators) and
 	// {group} replaced; default "{group}-{mac}".
 	NodeName string `json:"nodeName,omitempty"`
+	// Butane is a Butane file (variant fcos) merged into the group's Ignition configs, as
+	// "kiln ignition --butane" does: a static address, a resolv.conf, the hostname.
+	Butane string `json:"butane,omitempty"`
+
+	butane []byte // Butane's content, read by LoadConfig
 }
 
 // Selector matches machines: every field given must equal what the machine sends.
@@ -93,6 +98,15 @@ func LoadConfig(path string) (*Config, error) {
 	}
 	if err := c.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	for i := range c.Groups {
+		g := &c.Groups[i]
+		if g.Butane == "" {
+			continue
+		}
+		if g.butane, err = os.ReadFile(rel(g.Butane)); err != nil {
+			return nil, fmt.Errorf("%s: %w: groups[%d].butane: %v", path, ErrConfig, i, err)
+		}
 	}
 	return &c, nil
 }

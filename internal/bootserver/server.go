@@ -33,13 +33,19 @@ type Server struct {
 	etags map[string]string // file path → sha256, computed once
 }
 
-// New checks that the cluster directory opens and returns the server's handler.
+// New checks that the cluster directory opens and that every group's config renders, and
+// returns the server's handler.
 func New(cfg *Config, log *slog.Logger) (*Server, error) {
 	d, err := clusterdir.Open(cfg.Cluster)
 	if err != nil {
 		return nil, fmt.Errorf("cluster: %w", err)
 	}
 	s := &Server{cfg: cfg, cluster: d, log: log, mux: http.NewServeMux(), etags: map[string]string{}}
+	for i := range cfg.Groups {
+		if _, err := s.render(&cfg.Groups[i], Machine{MAC: "52:54:00:00:00:00"}); err != nil {
+			return nil, fmt.Errorf("%w: groups[%d] (%s): %v", ErrConfig, i, cfg.Groups[i].Name, err)
+		}
+	}
 	s.mux.HandleFunc("GET /boot.ipxe", s.bootScript)
 	s.mux.HandleFunc("GET /bundle/{bundle}/ignition", s.ignition)
 	s.mux.HandleFunc("GET /bundle/{bundle}/{file}", s.bundleFile)
@@ -161,8 +167,7 @@ func (s *Server) ignition(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	role, _ := nodeconfig.ParseRole(g.Role)
-	data, err := ignitionconfig.Render(s.cluster, ignitionconfig.Options{Role: role, NodeName: g.nodeName(m)})
+	data, err := s.render(g, m)
 	if err != nil {
 		s.fail(w, "render Ignition for group "+g.Name, err)
 		return
@@ -170,6 +175,12 @@ func (s *Server) ignition(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/vnd.coreos.ignition+json")
 	w.Header().Set("Cache-Control", "no-store")
 	_, _ = w.Write(data)
+}
+
+// render is the Ignition config of machine m in group g.
+func (s *Server) render(g *Group, m Machine) ([]byte, error) {
+	role, _ := nodeconfig.ParseRole(g.Role)
+	return ignitionconfig.Render(s.cluster, ignitionconfig.Options{Role: role, NodeName: g.nodeName(m), Butane: g.butane})
 }
 
 // fail logs the cause and answers 500 without it: errors may name files, never secrets, but the
