@@ -14,10 +14,12 @@ import (
 
 // initrdModules are the kernel modules kiln-init loads, in order: what it takes to find and
 // mount the root and VAR on a VM (virtio), on bare metal (AHCI, NVMe, USB storage) and from a
-// CD, and to read Ignition from QEMU's fw_cfg. ext4 wants crc32c, which only a soft dependency
-// names, so it is listed.
+// CD, to read Ignition from QEMU's fw_cfg, and to reach the network for a PXE root or a cloud's
+// metadata service on common NICs that need no firmware files (Intel, Amazon ENA, VMware).
+// ext4 wants crc32c, which only a soft dependency names, so it is listed.
 var initrdModules = []string{
 	"virtio_pci", "virtio_blk", "virtio_scsi", "virtio_net", "virtio_rng", "virtio_console",
+	"e1000", "e1000e", "igb", "igc", "ixgbe", "i40e", "ena", "vmxnet3",
 	"ahci", "sd_mod", "nvme", "usb_storage", "uas", "xhci_pci", "ehci_pci",
 	"sr_mod", "cdrom", "isofs", "loop",
 	"crc32c_generic", "squashfs", "overlay", "ext4",

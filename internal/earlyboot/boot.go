@@ -19,7 +19,8 @@ type boot struct {
 	cmd      Cmdline
 	sys, dev string // where sysfs and devtmpfs are mounted
 	root     rootDev
-	netUp    bool // the network is up (networkUp ran)
+	netUp    bool     // the network is up (networkUp ran)
+	raised   []string // interfaces networkUp set up
 }
 
 // step is one step of the boot; the steps run in order and the first failure stops the boot.
@@ -77,6 +78,7 @@ func Main() {
 			b.stop(fmt.Errorf("%s: %w", s.name, err))
 		}
 	}
+	b.networkDown()
 	unix.Sync()
 	b.con.Bare("switching to systemd (total %.2f s)", time.Since(start).Seconds())
 	b.stop(switchRoot(b.cmd.Init))

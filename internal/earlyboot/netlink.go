@@ -18,22 +18,35 @@ import (
 // and addresses and routes over rtnetlink (the initramfs has no ip(8)).
 
 // setLinkUp sets the IFF_UP flag of the interface name.
-func setLinkUp(name string) error {
+func setLinkUp(name string) error { return setLinkFlagUp(name, true) }
+
+// setLinkDown clears it.
+func setLinkDown(name string) error { return setLinkFlagUp(name, false) }
+
+func setLinkFlagUp(name string, up bool) error {
+	what := "set " + name + " down"
+	if up {
+		what = "set " + name + " up"
+	}
 	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return fmt.Errorf("set %s up: %w", name, err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	defer unix.Close(fd)
 	ifr, err := unix.NewIfreq(name)
 	if err != nil {
-		return fmt.Errorf("set %s up: %w", name, err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
-		return fmt.Errorf("set %s up: get flags: %w", name, err)
+		return fmt.Errorf("%s: get flags: %w", what, err)
 	}
-	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
+	flags := ifr.Uint16() &^ unix.IFF_UP
+	if up {
+		flags |= unix.IFF_UP
+	}
+	ifr.SetUint16(flags)
 	if err := unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr); err != nil {
-		return fmt.Errorf("set %s up: %w", name, err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	return nil
 }

@@ -25,9 +25,12 @@ import (
 // the default route; the DNS servers go to the initramfs's /etc/resolv.conf, where Ignition's
 // resolver reads them. At least one lease is needed; otherwise the boot stops.
 //
-// What stays after switch_root: the addresses and routes, on the interfaces, without a
-// lifetime, until the booted system's systemd-networkd takes the interfaces over with its own
-// configuration. The booted system's /etc/resolv.conf is the image's own.
+// Before switch_root kiln-init sets every interface it raised down again (networkDown): the
+// kernel refuses to rename an interface that is up, and udev in the booted system renames
+// eth0 to its predictable name (enp0s2, …); an interface udev failed to rename stays
+// "pending" for systemd-networkd, and network-online.target waits for it until it times out.
+// The booted system's networkd then configures the interfaces itself; its /etc/resolv.conf
+// is the image's own.
 
 // Kernel command line parameters of the network.
 const (
@@ -140,7 +143,6 @@ func (b *boot) waitCarrier(ctx context.Context, spec netSpec) (up, down []string
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	var names []string
-	raised := map[string]bool{}
 	var firstUp time.Time
 	for {
 		names, err = physicalInterfaces(b.sys, spec.Iface)
@@ -149,11 +151,11 @@ func (b *boot) waitCarrier(ctx context.Context, spec netSpec) (up, down []string
 		}
 		up, down = nil, nil
 		for _, n := range names {
-			if !raised[n] {
+			if !slices.Contains(b.raised, n) {
 				if err := setLinkUp(n); err != nil {
 					return nil, nil, err
 				}
-				raised[n] = true
+				b.raised = append(b.raised, n)
 			}
 			if hasCarrier(b.sys, n) {
 				up = append(up, n)
@@ -246,6 +248,21 @@ func (b *boot) bringUpNetwork(ctx context.Context, why string) error {
 		}
 	}
 	return nil
+}
+
+// networkDown sets the interfaces networkUp raised down, for udev and networkd in the booted
+// system (see the top of this file).
+func (b *boot) networkDown() {
+	if len(b.raised) == 0 {
+		return
+	}
+	for _, n := range b.raised {
+		if err := setLinkDown(n); err != nil {
+			b.con.Printf("network: %v", err) // networkd can still take it over, under its old name
+		}
+	}
+	b.con.Printf("network: %s set down for the booted system's udev and networkd", strings.Join(b.raised, ", "))
+	b.raised = nil
 }
 
 // collectLeases runs dhcp on every interface at once and returns each outcome, in the order of
