@@ -150,7 +150,8 @@ func (r *Resolver) inputsHash(a Artifact, lock *artifactstore.Lock) (string, err
 }
 
 // buildFormat changes whenever the way images are built changes, so that old builds are redone.
-const buildFormat = 1
+// 2: zstd layers instead of gzip.
+const buildFormat = 2
 
 func (r *Resolver) buildImage(ctx context.Context, a Artifact, lock *artifactstore.Lock) (artifactstore.Entry, error) {
 	b := a.Build

@@ -27,16 +27,25 @@ func Build(spec Spec) (v1.Image, error) {
 		return nil, fmt.Errorf("build %s: %w", spec.Ref, err)
 	}
 	created := spec.created()
-	l, err := newLayer(files, created)
+	compression := spec.Compression
+	switch compression {
+	case "":
+		compression = Zstd
+	case Zstd, Gzip:
+	default:
+		return nil, fmt.Errorf("build %s: %w: compression %q: want %s or %s", spec.Ref, ErrInvalidSpec, compression, Zstd, Gzip)
+	}
+	l, err := newLayer(files, created, compression)
 	if err != nil {
 		return nil, fmt.Errorf("build %s: %w", spec.Ref, err)
 	}
+	layerType, _ := l.MediaType()
 
 	img := mutate.MediaType(empty.Image, types.OCIManifestSchema1)
 	img = mutate.ConfigMediaType(img, types.OCIConfigJSON)
 	img, err = mutate.Append(img, mutate.Addendum{
 		Layer:     l,
-		MediaType: types.OCILayer,
+		MediaType: layerType,
 		History: v1.History{
 			Created:   v1.Time{Time: created},
 			CreatedBy: "kiln ociimage " + spec.Ref,

@@ -92,21 +92,20 @@ func TestBuildLayer(t *testing.T) {
 	if err != nil || len(layers) != 1 {
 		t.Fatalf("got %d layers (%v), want 1", len(layers), err)
 	}
-	if mt, _ := layers[0].MediaType(); mt != types.OCILayer {
-		t.Errorf("layer media type %s, want %s", mt, types.OCILayer)
+	if mt, _ := layers[0].MediaType(); mt != types.OCILayerZStd {
+		t.Errorf("layer media type %s, want %s", mt, types.OCILayerZStd)
 	}
 	rc, err := layers[0].Compressed()
 	if err != nil {
 		t.Fatal(err)
 	}
-	head := make([]byte, 10)
+	head := make([]byte, 4)
 	if _, err := io.ReadFull(rc, head); err != nil {
 		t.Fatal(err)
 	}
 	rc.Close()
-	// ID1 ID2 CM=deflate FLG=0 (no name, comment, extra) MTIME=0, then XFL and OS.
-	if want := []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0}; !bytes.Equal(head[:8], want) {
-		t.Errorf("gzip header %x, want %x…", head, want)
+	if want := []byte{0x28, 0xb5, 0x2f, 0xfd}; !bytes.Equal(head, want) {
+		t.Errorf("layer starts %x, want the zstd frame magic %x", head, want)
 	}
 
 	rc, err = layers[0].Uncompressed()
@@ -268,5 +267,41 @@ func TestBuildRejects(t *testing.T) {
 	}
 	if _, err := Build(Spec{Ref: ref, Files: []File{{Path: "/pause", Source: "/nonexistent/pause"}}}); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("missing source: got %v, want fs.ErrNotExist", err)
+	}
+}
+
+// The manifest names the layer's compression: zstd by default, gzip on request; both read back.
+func TestBuildCompression(t *testing.T) {
+	for _, c := range []struct {
+		compression Compression
+		want        types.MediaType
+	}{{"", types.OCILayerZStd}, {Gzip, types.OCILayer}} {
+		spec := testSpec(t)
+		spec.Compression = c.compression
+		img, err := Build(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := img.Manifest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := m.Layers[0].MediaType; got != c.want {
+			t.Errorf("compression %q: manifest layer media type %s, want %s", c.compression, got, c.want)
+		}
+		layers, _ := img.Layers()
+		rc, err := layers[0].Uncompressed()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tar.NewReader(rc).Next(); err != nil {
+			t.Errorf("compression %q: the layer does not read back as tar: %v", c.compression, err)
+		}
+		rc.Close()
+	}
+	spec := testSpec(t)
+	spec.Compression = "lz4"
+	if _, err := Build(spec); !errors.Is(err, ErrInvalidSpec) {
+		t.Errorf("compression lz4: %v, want ErrInvalidSpec", err)
 	}
 }

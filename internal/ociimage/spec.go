@@ -57,7 +57,18 @@ type Spec struct {
 	// Created is the image's creation time and every file's mtime, normally SOURCE_DATE_EPOCH;
 	// the zero time means the Unix epoch. It is stored in UTC, whole seconds.
 	Created time.Time
+	// Compression of the layer: Zstd (the default) or Gzip, for registries and tools that
+	// cannot read zstd layers.
+	Compression Compression
 }
+
+// Compression is a layer's compression.
+type Compression string
+
+const (
+	Zstd Compression = "zstd"
+	Gzip Compression = "gzip"
+)
 
 // ParseRef parses a fully qualified, tagged image name such as registry.k8s.io/pause:3.10.2.
 // Shorthands ("pause:3.10.2", "registry.k8s.io/pause") are ErrInvalidSpec: containerd would
