@@ -7,7 +7,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync/atomic"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // bakedImage is one entry of the image metadata's "images" list.
@@ -19,7 +23,9 @@ type bakedImage struct {
 
 // importImages is the images phase: every baked OCI archive goes into containerd's k8s.io
 // namespace, where kubelet looks, before kubelet starts. An image already there with the
-// baked digest is left alone. Nothing is pulled: the archives are the whole source.
+// baked digest is left alone. Nothing is pulled: the archives are the whole source. Imports
+// run side by side, one per CPU: unpacking a layer is CPU-bound, and the images share no
+// layer.
 func importImages(ctx context.Context, n *Node) error {
 	data, err := os.ReadFile(n.path(ImageMetadataPath))
 	if err != nil {
@@ -35,18 +41,26 @@ func importImages(ctx context.Context, n *Node) error {
 	if err != nil {
 		return err
 	}
-	imported := 0
+	var imported atomic.Int32
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.NumCPU())
 	for _, img := range md.Images {
 		if have[img.Ref] == img.Digest {
 			continue
 		}
-		archive := n.path(filepath.Join(ImagesDir, img.File))
-		out, err := exec.CommandContext(ctx, "ctr", "--namespace", "k8s.io", "images", "import", archive).CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("import %s from %s: %v: %s", img.Ref, archive, err, strings.TrimSpace(string(out)))
-		}
-		imported++
-		n.Log.Info("image imported", "image", img.Ref, "digest", img.Digest)
+		g.Go(func() error {
+			archive := n.path(filepath.Join(ImagesDir, img.File))
+			out, err := exec.CommandContext(gctx, "ctr", "--namespace", "k8s.io", "images", "import", archive).CombinedOutput()
+			if err != nil {
+				return fmt.Errorf("import %s from %s: %v: %s", img.Ref, archive, err, strings.TrimSpace(string(out)))
+			}
+			imported.Add(1)
+			n.Log.Info("image imported", "image", img.Ref, "digest", img.Digest)
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
 	}
 	have, err = containerdImages(ctx)
 	if err != nil {
@@ -57,7 +71,7 @@ func importImages(ctx context.Context, n *Node) error {
 			return fmt.Errorf("after import containerd has %s at digest %q, the image baked %s", img.Ref, got, img.Digest)
 		}
 	}
-	n.say("[images] %d baked images in containerd (%d imported now)", len(md.Images), imported)
+	n.say("[images] %d baked images in containerd (%d imported now, up to %d at once)", len(md.Images), imported.Load(), runtime.NumCPU())
 	return nil
 }
 
