@@ -24,7 +24,7 @@ func newServeCommand() *cobra.Command {
 		Long: `kiln serve matches each machine (by MAC, SMBIOS UUID and labels in its request) to a group
 of the config, and serves that group's iPXE script, the PXE bundle's kernel, initramfs and root
 image (with Range and ETag), and the machine's own Ignition config rendered from the cluster
-directory. A machine no group matches gets 404 and nothing else. Every request is logged with
+directory, with the group's Butane file (static addresses, …) merged in. A machine no group matches gets 404 and nothing else. Every request is logged with
 the group it matched. The config format is in the README.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
