@@ -3,7 +3,6 @@ package bootchain
 import (
 	"context"
 	"net/http"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -12,38 +11,12 @@ import (
 
 	"github.com/kilnproject/kiln/imagebuild"
 	"github.com/kilnproject/kiln/qemu-tests/harness"
+	"github.com/kilnproject/kiln/qemu-tests/loopback"
 	"github.com/kilnproject/kiln/qemu-tests/testimage"
 )
 
 // netUp is kiln-init's line for an interface it configured.
 var netUp = regexp.MustCompile(`kiln-init: network: \S+ \d+\.\d+\.\d+\.\d+/\d+`)
-
-// pxeOptions is the kernel command line the image's loader entry carries, as the PXE bundle's
-// boot.ipxe repeats it: the words between "initrd=…" and the PXE-only kiln.root.url=.
-func pxeOptions(t *testing.T, bundle string) string {
-	t.Helper()
-	script, err := os.ReadFile(filepath.Join(bundle, imagebuild.PXEScript))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(string(script), "\n") {
-		words := strings.Fields(line)
-		if len(words) < 2 || words[0] != "kernel" {
-			continue
-		}
-		var opts []string
-		for _, w := range words[2:] {
-			if strings.HasPrefix(w, "kiln.root.url=") {
-				return strings.Join(opts, " ")
-			}
-			if !strings.HasPrefix(w, "initrd=") {
-				opts = append(opts, w)
-			}
-		}
-	}
-	t.Fatalf("no kernel line with kiln.root.url= in %s:\n%s", imagebuild.PXEScript, script)
-	return ""
-}
 
 // TestConfigURL: (d) the config arrives by ignition.config.url from an HTTP server on the
 // host's loopback, through a guest forward: kiln-init brings up the network (DHCP from slirp)
@@ -56,7 +29,7 @@ func TestConfigURL(t *testing.T) {
 	harness.RequireVM(t)
 	img := testimage.Worker(t)
 	cfg := probeConfig(t)
-	srv := startHostServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := loopback.Start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/config.ign" {
 			http.NotFound(w, r)
 			return
@@ -64,7 +37,7 @@ func TestConfigURL(t *testing.T) {
 		w.Header().Set("Content-Type", "application/vnd.coreos.ignition+json")
 		_, _ = w.Write(cfg)
 	}))
-	appendLine := pxeOptions(t, img.PXE) + " kiln.poweroff_on_failure kiln.net.gateway=off ignition.config.url=http://" +
+	appendLine := img.KernelOptions(t) + " kiln.poweroff_on_failure kiln.net.gateway=off ignition.config.url=http://" +
 		harness.DefaultGuestFwdIP + "/config.ign"
 	t.Logf("kernel command line: %s", appendLine)
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)

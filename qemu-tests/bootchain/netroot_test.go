@@ -12,6 +12,7 @@ import (
 
 	"github.com/kilnproject/kiln/imagebuild"
 	"github.com/kilnproject/kiln/qemu-tests/harness"
+	"github.com/kilnproject/kiln/qemu-tests/loopback"
 	"github.com/kilnproject/kiln/qemu-tests/testimage"
 )
 
@@ -31,7 +32,7 @@ func TestRootOverNetwork(t *testing.T) {
 		t.Fatalf("%s carries no kiln.root.sha256:\n%s", imagebuild.PXEScript, script)
 	}
 	cfg := probeConfig(t)
-	srv := startHostServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := loopback.Start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/" + imagebuild.PXERoot:
 			http.ServeFile(w, r, filepath.Join(img.PXE, imagebuild.PXERoot))
@@ -42,7 +43,7 @@ func TestRootOverNetwork(t *testing.T) {
 		}
 	}))
 	base := "http://" + harness.DefaultGuestFwdIP
-	appendLine := pxeOptions(t, img.PXE) + " kiln.poweroff_on_failure kiln.net.gateway=off" +
+	appendLine := img.KernelOptions(t) + " kiln.poweroff_on_failure kiln.net.gateway=off" +
 		" kiln.root.url=" + base + "/" + imagebuild.PXERoot + " kiln.root.sha256=" + string(m[1]) +
 		" ignition.config.url=" + base + "/config.ign"
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)

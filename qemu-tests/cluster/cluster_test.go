@@ -64,6 +64,7 @@ func prepare(t *testing.T, withWorker bool) *vmcluster.Plan {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { p.Close() })
 	return p
 }
 

@@ -70,6 +70,7 @@ func run(dir, kiln, kubectl string, apiPort int) error {
 	if err != nil {
 		return err
 	}
+	defer p.Close() // the cluster network's hub runs in this process
 	say("cluster directory %s (its CAs and admin.conf; kiln ignition made both nodes' configs from it)", p.Cluster.Path)
 	cp, err := harness.Launch(ctx, p.ControlPlaneConfig())
 	if err != nil {

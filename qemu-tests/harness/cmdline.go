@@ -87,9 +87,11 @@ func buildArgs(c Config, accel string, f vmFiles) []string {
 		}
 	}
 	if c.UserNet != nil {
-		a = append(a,
-			"-netdev", userNetdev(c.UserNet, f.helper, f.helperLog),
-			"-device", "virtio-net-pci,netdev=net0,mac="+orDefault(c.UserNet.MAC, "52:54:00:12:34:56"))
+		nic := "virtio-net-pci,netdev=net0,mac=" + orDefault(c.UserNet.MAC, "52:54:00:12:34:56")
+		if c.UserNet.NetBoot {
+			nic += ",bootindex=0"
+		}
+		a = append(a, "-netdev", userNetdev(c.UserNet, f.helper, f.helperLog), "-device", nic)
 	}
 	for i, l := range c.Links {
 		id := fmt.Sprintf("link%d", i)

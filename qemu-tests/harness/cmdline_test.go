@@ -44,7 +44,7 @@ func TestBuildArgs(t *testing.T) {
 			UserNet: &UserNet{
 				HostForwards:  []HostForward{{HostPort: 6443, GuestPort: 6443}, {HostPort: 5353, GuestPort: 53, UDP: true}},
 				GuestForwards: []GuestForward{{GuestPort: 80, HostPort: 8080}, {GuestAddr: "10.0.2.101", GuestPort: 443, HostPort: 8443}},
-				TFTP:          "/t", BootFile: "kiln.efi",
+				TFTP:          "/t", BootFile: "kiln.efi", NetBoot: true,
 			},
 			Links: []Link{{MAC: "52:54:00:00:00:02", LocalPort: 4000, RemotePort: 4001}},
 		},
@@ -61,7 +61,7 @@ func TestBuildArgs(t *testing.T) {
 			"-netdev user,id=net0,restrict=on,ipv6=off,hostfwd=tcp:127.0.0.1:6443-:6443,hostfwd=udp:127.0.0.1:5353-:53," +
 				"guestfwd=tcp:10.0.2.100:80-cmd:'/bin/x,,y.test' " + guestFwdArg + " 127.0.0.1:8080 '/l/g.log'," +
 				"guestfwd=tcp:10.0.2.101:443-cmd:'/bin/x,,y.test' " + guestFwdArg + " 127.0.0.1:8443 '/l/g.log',tftp=/t,bootfile=kiln.efi",
-			"-device virtio-net-pci,netdev=net0,mac=52:54:00:12:34:56",
+			"-device virtio-net-pci,netdev=net0,mac=52:54:00:12:34:56,bootindex=0",
 			"-netdev dgram,id=link0,local.type=inet,local.host=127.0.0.1,local.port=4000,remote.type=inet,remote.host=127.0.0.1,remote.port=4001",
 			"-device virtio-net-pci,netdev=link0,mac=52:54:00:00:00:02",
 		},

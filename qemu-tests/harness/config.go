@@ -141,6 +141,9 @@ type UserNet struct {
 	Net string
 	// TFTP is a host directory slirp serves over TFTP; BootFile the DHCP boot file name.
 	TFTP, BootFile string
+	// NetBoot makes the firmware boot from this NIC first (bootindex=0): its iPXE option ROM
+	// gets an address by DHCP and runs BootFile from TFTP.
+	NetBoot bool
 }
 
 // HostForward forwards TCP (UDP when UDP is set) from 127.0.0.1:HostPort to the guest's

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -154,4 +155,32 @@ func buildProfile(name, lock, store, out string, log *[]string) ([]imagebuild.Ou
 			*log = append(*log, "build "+name+": "+what+" ("+time.Since(start).Round(time.Second).String()+")")
 		},
 	})
+}
+
+// KernelOptions is the kernel command line the image's loader entry carries, as the PXE
+// bundle's boot.ipxe repeats it: the words between "initrd=…" and the PXE-only kiln.root.url=.
+// A test that boots the bundle's kernel directly passes these plus its own.
+func (i Images) KernelOptions(t testing.TB) string {
+	t.Helper()
+	script, err := os.ReadFile(filepath.Join(i.PXE, imagebuild.PXEScript))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(script), "\n") {
+		words := strings.Fields(line)
+		if len(words) < 2 || words[0] != "kernel" {
+			continue
+		}
+		var opts []string
+		for _, w := range words[2:] {
+			if strings.HasPrefix(w, "kiln.root.url=") {
+				return strings.Join(opts, " ")
+			}
+			if !strings.HasPrefix(w, "initrd=") {
+				opts = append(opts, w)
+			}
+		}
+	}
+	t.Fatalf("no kernel line with kiln.root.url= in %s:\n%s", imagebuild.PXEScript, script)
+	return ""
 }

@@ -59,12 +59,13 @@ type Plan struct {
 	cpDisk     string
 	workerDisk string
 	cpVars     string
-	link       [2]harness.Link
+	hub        *harness.Hub
+	link       [2]harness.Link // the control plane's and the worker's
 }
 
 // Prepare makes the cluster directory, the nodes' Ignition configs, a config drive for the
-// worker and a disk overlay per node.
-func Prepare(ctx context.Context, o Options) (*Plan, error) {
+// worker, a disk overlay per node and the hub of the cluster network. Close stops the hub.
+func Prepare(ctx context.Context, o Options) (p *Plan, err error) {
 	if o.DiskSize == 0 {
 		o.DiskSize = 8 << 30
 	}
@@ -75,17 +76,24 @@ func Prepare(ctx context.Context, o Options) (*Plan, error) {
 		}
 		o.APIPort = port
 	}
-	p := &Plan{Options: o}
+	p = &Plan{Options: o}
+	if p.hub, err = harness.NewHub(); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			p.Close()
+		}
+	}()
 	cfg := config.Default()
 	cfg.Cluster.ClusterName = "kiln"
 	cfg.Cluster.ControlPlaneEndpoint = ControlPlaneIP + ":" + strconv.Itoa(apiPort)
 	// The host reaches the API through a forward to 127.0.0.1.
 	cfg.Cluster.APIServer.CertSANs = []string{"127.0.0.1"}
-	var err error
 	if p.Cluster, err = clusterdir.Create(filepath.Join(o.Dir, "cluster"), cfg, time.Now()); err != nil {
 		return nil, err
 	}
-	cpIgn, err := nodeIgnition(p.Cluster, nodeconfig.RoleControlPlane, ControlPlaneName, ControlPlaneMAC, ControlPlaneIP)
+	cpIgn, err := p.NodeIgnition(nodeconfig.RoleControlPlane, ControlPlaneName, ControlPlaneMAC, ControlPlaneIP)
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +101,7 @@ func Prepare(ctx context.Context, o Options) (*Plan, error) {
 	if err := atomicfile.WriteFile(p.cpIgnition, cpIgn, 0o600); err != nil {
 		return nil, err
 	}
-	workerIgn, err := nodeIgnition(p.Cluster, nodeconfig.RoleWorker, WorkerName, WorkerMAC, WorkerIP)
+	workerIgn, err := p.NodeIgnition(nodeconfig.RoleWorker, WorkerName, WorkerMAC, WorkerIP)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +117,10 @@ func Prepare(ctx context.Context, o Options) (*Plan, error) {
 			return nil, err
 		}
 	}
-	if p.link[0], p.link[1], err = harness.PointToPoint(ControlPlaneMAC, WorkerMAC); err != nil {
+	if p.link[0], err = p.Link(ControlPlaneMAC); err != nil {
+		return nil, err
+	}
+	if p.link[1], err = p.Link(WorkerMAC); err != nil {
 		return nil, err
 	}
 	if p.Kubeconfig, err = hostKubeconfig(p.Cluster, o.Dir, o.APIPort); err != nil {
@@ -123,10 +134,22 @@ func Prepare(ctx context.Context, o Options) (*Plan, error) {
 	return p, nil
 }
 
-// nodeIgnition is "kiln ignition" for one node, with a Butane snippet for its static address on
-// the link and a resolv.conf.
-func nodeIgnition(dir *clusterdir.Dir, role nodeconfig.Role, name, mac, ip string) ([]byte, error) {
-	snippet := fmt.Sprintf(`variant: fcos
+// Link is a NIC with the given MAC on the cluster network, for a further node.
+func (p *Plan) Link(mac string) (harness.Link, error) { return p.hub.Link(mac) }
+
+// Close stops the cluster network.
+func (p *Plan) Close() error { return p.hub.Close() }
+
+// NodeIgnition is "kiln ignition" for one node, with NodeButane for its place on the cluster
+// network.
+func (p *Plan) NodeIgnition(role nodeconfig.Role, name, mac, ip string) ([]byte, error) {
+	return ignitionconfig.Render(p.Cluster, ignitionconfig.Options{Role: role, NodeName: name, Butane: NodeButane(name, mac, ip)})
+}
+
+// NodeButane is a Butane snippet that gives the NIC with mac the static address ip on the
+// cluster network, names the host and writes a resolv.conf.
+func NodeButane(name, mac, ip string) []byte {
+	return []byte(fmt.Sprintf(`variant: fcos
 version: 1.7.0
 storage:
   files:
@@ -151,8 +174,7 @@ storage:
     overwrite: true
     contents:
       inline: %s
-`, mac, ip, prefixLen, guestDNS, name)
-	return ignitionconfig.Render(dir, ignitionconfig.Options{Role: role, NodeName: name, Butane: []byte(snippet)})
+`, mac, ip, prefixLen, guestDNS, name))
 }
 
 // configDrive writes an OpenStack config drive (ISO 9660 labelled config-2) with the config as
