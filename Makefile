@@ -9,7 +9,8 @@
 #   make demo    make artifacts, then build a control-plane and a worker image, boot them in QEMU
 #                as a two-node cluster, show it, and keep it running until Ctrl-C (make demo-stop)
 #   make test    make artifacts, then all tests (unit, integration against the real binaries,
-#                the artifacts read back), with a summary line
+#                the artifacts read back, the VM tests), with a summary line
+#   make bench   the benchmarks (build, image import, joins at scale, first boot); they print
 #
 # KILN_CACHE (default ~/.cache/kiln) holds what is expensive to build, outside the clone, keyed
 # by the pinned versions and checked by sha256.
@@ -24,7 +25,7 @@ ARTIFACT_MANIFEST ?= profiles/artifacts/local.yaml
 GO ?= go
 TEST_FLAGS ?=
 
-.PHONY: all demo demo-stop build k8s tools rootfs pause artifacts deps test unit-test bench-build bench-joins vet fmt clean
+.PHONY: all demo demo-stop build k8s tools rootfs pause artifacts deps test unit-test bench bench-build bench-joins bench-imports bench-firstboot vet fmt clean
 
 all: build
 
@@ -84,6 +85,17 @@ bench-build: artifacts build
 JOINS ?= 10,50,100
 bench-joins: k8s
 	$(GO) run ./bench/joins --joins $(JOINS) --bin $(K8S_BIN)
+
+# The images phase on a real containerd: gzip vs zstd layers, one by one vs one per CPU. Prints.
+bench-imports: artifacts
+	$(GO) run ./bench/imports
+
+# A two-node cluster in QEMU: milestones, every agent phase with its share, the agent's footprint.
+bench-firstboot: artifacts build
+	$(GO) run ./bench/firstboot --kiln bin/kiln
+
+# Every benchmark, one after another; each prints its table (results kept in BENCHMARKS.md).
+bench: bench-build bench-imports bench-joins bench-firstboot
 
 # Unit tests only: no Kubernetes binaries needed.
 unit-test: deps
