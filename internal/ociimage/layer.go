@@ -39,9 +39,9 @@ type layer struct {
 
 var _ v1.Layer = (*layer)(nil)
 
-func (l *layer) Digest() (v1.Hash, error)            { return l.digest, nil }
-func (l *layer) DiffID() (v1.Hash, error)            { return l.diffID, nil }
-func (l *layer) Size() (int64, error)                { return int64(len(l.compressed)), nil }
+func (l *layer) Digest() (v1.Hash, error) { return l.digest, nil }
+func (l *layer) DiffID() (v1.Hash, error) { return l.diffID, nil }
+func (l *layer) Size() (int64, error)     { return int64(len(l.compressed)), nil }
 func (l *layer) MediaType() (types.MediaType, error) {
 	if l.compression == Gzip {
 		return types.OCILayer, nil
