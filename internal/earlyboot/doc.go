@@ -66,9 +66,10 @@
 // it up first (netup.go): every physical interface, or the one of ip=IFACE:dhcp, goes up; it
 // waits for carrier (DefaultCarrierTimeout) and runs its own DHCPv4 client over a packet
 // socket on each (DefaultDHCPTimeout; 5 s more for the rest once one has a lease), sets the
-// leased address and the default route
-// (rtnetlink; kiln.net.gateway=off leaves the route out) and writes the DNS servers to the
-// initramfs's /etc/resolv.conf for Ignition, which then fetches the URL itself. One line per
+// leased address and the default route (rtnetlink; kiln.net.gateway=off leaves the route out)
+// and writes the DNS servers to the initramfs's /etc/resolv.conf for Ignition, which then
+// fetches the URL itself; before switch_root it sets the interfaces down again, so that udev
+// can rename them. One line per
 // interface: "kiln-init: network: eth0 10.0.2.15/24 via 10.0.2.2, dns 10.0.2.3, …". No lease on
 // any interface stops the boot. ip=off brings up nothing. The same happens for a platform with
 // a metadata service (ignition.platform.id=aws, openstack, ...): its Ignition provider then

@@ -21,9 +21,10 @@ import (
 // kiln-init sets every physical interface up (those with a device in sysfs: not lo, no
 // bridges or tunnels), or only the one ip=IFACE:dhcp names, waits for carrier
 // (DefaultCarrierTimeout), and runs a DHCPv4 client on each that has it (DefaultDHCPTimeout,
-// in parallel; once one has a lease, the others get dhcpGrace more). Each lease becomes the interface's address and, unless kiln.net.gateway=off,
-// the default route; the DNS servers go to the initramfs's /etc/resolv.conf, where Ignition's
-// resolver reads them. At least one lease is needed; otherwise the boot stops.
+// in parallel; once one has a lease, the others get dhcpGrace more). Each lease becomes the
+// interface's address and, unless kiln.net.gateway=off, the default route; the DNS servers go
+// to the initramfs's /etc/resolv.conf, where Ignition's resolver reads them. At least one
+// lease is needed; otherwise the boot stops.
 //
 // Before switch_root kiln-init sets every interface it raised down again (networkDown): the
 // kernel refuses to rename an interface that is up, and udev in the booted system renames
@@ -287,7 +288,7 @@ func collectLeases(ctx context.Context, names []string, dhcp func(context.Contex
 			pending--
 			if r := &results[i]; r.err != nil && gaveUp {
 				r.err = fmt.Errorf("no lease within %s of the first one, given up", grace)
-			} else if r.err == nil && graceOver == nil {
+			} else if r.err == nil && graceOver == nil && !gaveUp {
 				graceOver = time.After(grace)
 			}
 		case <-graceOver:
