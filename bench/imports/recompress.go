@@ -3,7 +3,6 @@ package main
 import (
 	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -16,17 +15,10 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/types"
-	"github.com/klauspost/compress/zstd"
 
 	"github.com/kilnproject/kiln/internal/ociarchive"
 	"github.com/kilnproject/kiln/internal/ociimage"
 )
-
-// The compressors are set up as internal/ociimage/layer.go sets them up for kiln's images
-// (zstdOptions, gzipLevel), so that the variants are the layers `kiln artifacts` writes.
-var zstdOptions = []zstd.EOption{zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1)}
-
-const gzipLevel = gzip.DefaultCompression
 
 // blobsDir is where an OCI image layout keeps its blobs.
 const blobsDir = "blobs/sha256/"
@@ -81,7 +73,7 @@ func recompressArchive(src, dst string, to ociimage.Compression) (recompressed, 
 		if got := sha256Of(data); got != desc.Digest {
 			return recompressed{}, fmt.Errorf("layer %s hashes to %s", desc.Digest, got)
 		}
-		from, err := compressionOf(desc.MediaType)
+		from, err := ociimage.CompressionOf(desc.MediaType)
 		if err != nil {
 			return recompressed{}, fmt.Errorf("layer %s: %w", desc.Digest, err)
 		}
@@ -145,35 +137,16 @@ func writeArchive(dst string, img *archiveImage, ref string) error {
 	return f.Close()
 }
 
-// compressionOf is the compression of a layer of media type mt.
-func compressionOf(mt types.MediaType) (ociimage.Compression, error) {
-	switch mt {
-	case types.OCILayer, types.DockerLayer:
-		return ociimage.Gzip, nil
-	case types.OCILayerZStd:
-		return ociimage.Zstd, nil
-	}
-	return "", fmt.Errorf("layer media type %q is neither tar+gzip nor tar+zstd", mt)
-}
-
-// layerMediaType is the OCI media type of a layer compressed by c.
-func layerMediaType(c ociimage.Compression) types.MediaType {
-	if c == ociimage.Gzip {
-		return types.OCILayer
-	}
-	return types.OCILayerZStd
-}
-
 // convertLayer decompresses a layer compressed by from and compresses its tar by to. It
 // returns the new layer and the size of the tar.
 func convertLayer(data []byte, from, to ociimage.Compression) (layerBlob, int64, error) {
-	tarStream, err := decompressor(bytes.NewReader(data), from)
+	tarStream, err := from.NewReader(bytes.NewReader(data))
 	if err != nil {
 		return layerBlob{}, 0, err
 	}
 	defer tarStream.Close()
 	var buf bytes.Buffer
-	w, err := compressor(&buf, to)
+	w, err := to.NewWriter(&buf)
 	if err != nil {
 		return layerBlob{}, 0, err
 	}
@@ -184,27 +157,7 @@ func convertLayer(data []byte, from, to ociimage.Compression) (layerBlob, int64,
 	if err := w.Close(); err != nil {
 		return layerBlob{}, 0, fmt.Errorf("compress %s: %w", to, err)
 	}
-	return layerBlob{data: buf.Bytes(), digest: sha256Of(buf.Bytes()), mediaType: layerMediaType(to)}, n, nil
-}
-
-// decompressor reads r decompressed by c.
-func decompressor(r io.Reader, c ociimage.Compression) (io.ReadCloser, error) {
-	if c == ociimage.Gzip {
-		return gzip.NewReader(r)
-	}
-	zr, err := zstd.NewReader(r)
-	if err != nil {
-		return nil, err
-	}
-	return zr.IOReadCloser(), nil
-}
-
-// compressor writes to w compressed by c.
-func compressor(w io.Writer, c ociimage.Compression) (io.WriteCloser, error) {
-	if c == ociimage.Gzip {
-		return gzip.NewWriterLevel(w, gzipLevel)
-	}
-	return zstd.NewWriter(w, zstdOptions...)
+	return layerBlob{data: buf.Bytes(), digest: sha256Of(buf.Bytes()), mediaType: to.LayerMediaType()}, n, nil
 }
 
 func sha256Of(data []byte) v1.Hash {

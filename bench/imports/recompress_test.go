@@ -73,11 +73,11 @@ func readArchive(t *testing.T, path string) archiveContent {
 	}
 	desc := manifest.Layers[0]
 	layer := files[blobsDir+desc.Digest.Hex]
-	c, err := compressionOf(desc.MediaType)
+	c, err := ociimage.CompressionOf(desc.MediaType)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := decompressor(bytes.NewReader(layer), c)
+	r, err := c.NewReader(bytes.NewReader(layer))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,8 +119,8 @@ func TestRecompress(t *testing.T) {
 				t.Errorf("platform %s, want linux/amd64", out.entry.Platform.String())
 			}
 			desc := out.manifest.Layers[0]
-			if desc.MediaType != layerMediaType(tc.to) {
-				t.Errorf("layer media type %s, want %s", desc.MediaType, layerMediaType(tc.to))
+			if desc.MediaType != tc.to.LayerMediaType() {
+				t.Errorf("layer media type %s, want %s", desc.MediaType, tc.to.LayerMediaType())
 			}
 			if sha256Of(out.layer) != desc.Digest || int64(len(out.layer)) != desc.Size {
 				t.Errorf("layer blob: sha256 %s, %d bytes; the manifest says %s, %d bytes", sha256Of(out.layer), len(out.layer), desc.Digest, desc.Size)

@@ -3,7 +3,6 @@ package ociimage
 import (
 	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -16,18 +15,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
-	"github.com/klauspost/compress/zstd"
 )
-
-// Layers are zstd-compressed by default (OCI's tar+zstd, which containerd unpacks natively): a
-// node's first boot spent about half of its image import decompressing gzip, and zstd
-// decompresses several times faster at a smaller size (see BENCHMARKS.md). One encoder
-// goroutine at a fixed level makes the output depend on the input and the library version only.
-var zstdOptions = []zstd.EOption{zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1)}
-
-// gzipLevel is the level of gzip layers. compress/gzip is deterministic at every level for a
-// given Go release.
-const gzipLevel = gzip.DefaultCompression
 
 // layer is a compressed layer held in memory, with both digests computed while writing.
 type layer struct {
@@ -43,10 +31,7 @@ func (l *layer) Digest() (v1.Hash, error) { return l.digest, nil }
 func (l *layer) DiffID() (v1.Hash, error) { return l.diffID, nil }
 func (l *layer) Size() (int64, error)     { return int64(len(l.compressed)), nil }
 func (l *layer) MediaType() (types.MediaType, error) {
-	if l.compression == Gzip {
-		return types.OCILayer, nil
-	}
-	return types.OCILayerZStd, nil
+	return l.compression.LayerMediaType(), nil
 }
 
 func (l *layer) Compressed() (io.ReadCloser, error) {
@@ -54,18 +39,11 @@ func (l *layer) Compressed() (io.ReadCloser, error) {
 }
 
 func (l *layer) Uncompressed() (io.ReadCloser, error) {
-	if l.compression == Gzip {
-		zr, err := gzip.NewReader(bytes.NewReader(l.compressed))
-		if err != nil {
-			return nil, fmt.Errorf("decompress layer %s: %w", l.digest, err)
-		}
-		return zr, nil
-	}
-	zr, err := zstd.NewReader(bytes.NewReader(l.compressed))
+	r, err := l.compression.NewReader(bytes.NewReader(l.compressed))
 	if err != nil {
 		return nil, fmt.Errorf("decompress layer %s: %w", l.digest, err)
 	}
-	return zr.IOReadCloser(), nil
+	return r, nil
 }
 
 // newLayer writes files (sorted, parents included, see Spec.layerFiles) as a tar layer with
@@ -73,7 +51,7 @@ func (l *layer) Uncompressed() (io.ReadCloser, error) {
 func newLayer(files []File, mtime time.Time, c Compression) (*layer, error) {
 	var buf bytes.Buffer
 	compressedHash, diffIDHash := sha256.New(), sha256.New()
-	zw, err := compressor(io.MultiWriter(&buf, compressedHash), c)
+	zw, err := c.NewWriter(io.MultiWriter(&buf, compressedHash))
 	if err != nil {
 		return nil, fmt.Errorf("write layer: %w", err)
 	}
@@ -90,15 +68,6 @@ func newLayer(files []File, mtime time.Time, c Compression) (*layer, error) {
 		return nil, fmt.Errorf("write layer: %w", err)
 	}
 	return &layer{compression: c, compressed: buf.Bytes(), digest: sha256Hash(compressedHash), diffID: sha256Hash(diffIDHash)}, nil
-}
-
-// compressor writes to w compressed by c. A gzip layer has the zero header: no name, no
-// comment, mtime 0.
-func compressor(w io.Writer, c Compression) (io.WriteCloser, error) {
-	if c == Gzip {
-		return gzip.NewWriterLevel(w, gzipLevel)
-	}
-	return zstd.NewWriter(w, zstdOptions...)
 }
 
 func sha256Hash(h hash.Hash) v1.Hash {

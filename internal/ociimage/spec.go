@@ -62,14 +62,6 @@ type Spec struct {
 	Compression Compression
 }
 
-// Compression is a layer's compression.
-type Compression string
-
-const (
-	Zstd Compression = "zstd"
-	Gzip Compression = "gzip"
-)
-
 // ParseRef parses a fully qualified, tagged image name such as registry.k8s.io/pause:3.10.2.
 // Shorthands ("pause:3.10.2", "registry.k8s.io/pause") are ErrInvalidSpec: containerd would
 // know the image under another name than the manifests use.
