@@ -90,9 +90,12 @@ bench-joins: k8s
 bench-imports: artifacts
 	$(GO) run ./bench/imports
 
-# A two-node cluster in QEMU: milestones, every agent phase with its share, the agent's footprint.
+# A two-node cluster in QEMU booted by kiln-agent and one booted by stock kubeadm init/join on
+# the same images, FIRSTBOOT_RUNS times each: medians and ratios of power-on → API server
+# healthy and → Node Ready, every phase with its share, the agent's footprint. Prints.
+FIRSTBOOT_RUNS ?= 1
 bench-firstboot: artifacts build
-	$(GO) run ./bench/firstboot --kiln bin/kiln
+	$(GO) run ./bench/firstboot --kiln bin/kiln --runs $(FIRSTBOOT_RUNS)
 
 # Every benchmark, one after another; each prints its table (results kept in BENCHMARKS.md).
 bench: bench-build bench-imports bench-joins bench-firstboot

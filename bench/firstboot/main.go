@@ -1,9 +1,11 @@
-// Command firstboot is "make bench-firstboot": where a node's first boot spends its time. It
-// builds the control-plane and worker images with kiln, boots them as a two-node cluster in
-// QEMU (package vmcluster, the same settings as the cluster test), and prints, per node, the
-// milestones (power-on → API server ready, → Node Ready), the agent's phases with their
-// durations, and the agent's own footprint (CPU seconds, peak RSS) as it reports it. It
-// prints; it never fails on timing.
+// Command firstboot is "make bench-firstboot": kiln's first boot against stock kubeadm's, and
+// where the time goes. It builds the control-plane and worker images with kiln and boots them
+// as a two-node cluster in QEMU (package vmcluster, the same settings as the cluster test) once
+// per variant and run: with kiln-agent, and with kiln-agent masked and stock kubeadm init/join
+// doing the first boot on the same images (kubeadm.go). It prints the medians of the milestones
+// (power-on → API server healthy, → Node Ready) per variant with their ratio, then per node the
+// phases with their durations and kiln-agent's own footprint (CPU seconds, peak RSS) as it
+// reports it. It prints; it never fails on timing.
 package main
 
 import (
@@ -14,7 +16,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"syscall"
 	"time"
@@ -26,8 +27,17 @@ import (
 func main() {
 	dir := flag.String("dir", "", "where images, disks and logs go (default: a temporary directory, removed at the end)")
 	kiln := flag.String("kiln", "bin/kiln", "the kiln binary")
+	variants := flag.String("variants", "kiln,kubeadm", "the first boots to measure, one cluster each per run: kiln (kiln-agent) and kubeadm (stock kubeadm init/join on the same image)")
+	runs := flag.Int("runs", 1, "how many times to boot each variant's cluster; the tables give medians")
 	flag.Parse()
-	if err := run(*dir, *kiln); err != nil {
+	vs, err := parseVariants(*variants)
+	if err == nil && *runs < 1 {
+		err = fmt.Errorf("--runs %d: want at least 1", *runs)
+	}
+	if err == nil {
+		err = run(*dir, *kiln, vs, *runs)
+	}
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "bench-firstboot: %v\n", err)
 		os.Exit(1)
 	}
@@ -37,7 +47,7 @@ func progress(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "[bench-firstboot %s] %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
 }
 
-func run(dir, kiln string) error {
+func run(dir, kiln string, variants []variant, runs int) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	if dir == "" {
@@ -52,13 +62,47 @@ func run(dir, kiln string) error {
 	if err != nil {
 		return err
 	}
-	runDir := filepath.Join(dir, "run")
-	if err := os.MkdirAll(runDir, 0o700); err != nil {
-		return err
+	results := map[variant][]clusterBoot{}
+	for r := 1; r <= runs; r++ {
+		for _, v := range variants {
+			progress("run %d of %d: the %s cluster", r, runs, v)
+			b, err := bootCluster(ctx, v, images, filepath.Join(dir, fmt.Sprintf("run%d-%s", r, v)))
+			if err != nil {
+				return fmt.Errorf("run %d, %s: %w", r, v, err)
+			}
+			results[v] = append(results[v], b)
+		}
 	}
-	p, err := vmcluster.Prepare(ctx, vmcluster.Options{ControlPlaneImage: images["control-plane"], WorkerImage: images["worker"], Dir: runDir})
+	load, _ := os.ReadFile("/proc/loadavg")
+	fmt.Printf("first boot under QEMU (%s), host: %d cores, load %s", results[variants[0]][0].accel, runtime.NumCPU(), load)
+	fmt.Printf("control plane: 2 vCPUs, 3 GiB; worker: 1 vCPU, 2 GiB; both powered on together; %d run(s) per variant\n\n", runs)
+	printComparison(os.Stdout, variants, results)
+	for _, v := range variants {
+		last := results[v][len(results[v])-1]
+		fmt.Printf("\n== %s (last run) ==\n", v)
+		printReports(os.Stdout, v, []namedReport{{"control plane", last.controlPlane}, {"worker", last.worker}})
+	}
+	return nil
+}
+
+// clusterBoot is one two-node cluster's first boot.
+type clusterBoot struct {
+	controlPlane, worker report
+	accel                string
+}
+
+// bootCluster boots a two-node cluster of variant v in dir and reads both nodes' reports.
+func bootCluster(ctx context.Context, v variant, images map[string]string, dir string) (clusterBoot, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return clusterBoot{}, err
+	}
+	o := vmcluster.Options{ControlPlaneImage: images["control-plane"], WorkerImage: images["worker"], Dir: dir}
+	if v == variantKubeadm {
+		o.ExtraButane = kubeadmButane
+	}
+	p, err := vmcluster.Prepare(ctx, o)
 	if err != nil {
-		return err
+		return clusterBoot{}, err
 	}
 	defer p.Close()
 
@@ -67,20 +111,20 @@ func run(dir, kiln string) error {
 	cpStart := time.Now()
 	cp, err := harness.Launch(ctx, p.ControlPlaneConfig())
 	if err != nil {
-		return err
+		return clusterBoot{}, err
 	}
 	defer powerOff(cp)
 	workerStart := time.Now()
 	worker, err := harness.Launch(ctx, p.WorkerConfig())
 	if err != nil {
-		return err
+		return clusterBoot{}, err
 	}
 	defer powerOff(worker)
 	progress("booted %s and %s under %s; consoles %s, %s", cp.Name(), worker.Name(), cp.Accel(), cp.ConsoleLog(), worker.ConsoleLog())
 
 	client, err := p.Client()
 	if err != nil {
-		return err
+		return clusterBoot{}, err
 	}
 	ready := map[string]time.Duration{}
 	err = vmcluster.WaitNodesReady(ctx, client, []string{vmcluster.ControlPlaneName, vmcluster.WorkerName}, func(name string) {
@@ -92,23 +136,17 @@ func run(dir, kiln string) error {
 		progress("node %s Ready", name)
 	})
 	if err != nil {
-		return err
+		return clusterBoot{}, err
 	}
-	cpReport, err := readReport(ctx, cp)
-	if err != nil {
-		return err
+	b := clusterBoot{accel: cp.Accel()}
+	if b.controlPlane, err = readReport(ctx, v, cp); err != nil {
+		return clusterBoot{}, err
 	}
-	workerReport, err := readReport(ctx, worker)
-	if err != nil {
-		return err
+	if b.worker, err = readReport(ctx, v, worker); err != nil {
+		return clusterBoot{}, err
 	}
-	cpReport.nodeReady, workerReport.nodeReady = ready[vmcluster.ControlPlaneName], ready[vmcluster.WorkerName]
-
-	load, _ := os.ReadFile("/proc/loadavg")
-	fmt.Printf("first boot under QEMU (%s), host: %d cores, load %s", cp.Accel(), runtime.NumCPU(), load)
-	fmt.Printf("control plane: 2 vCPUs, 3 GiB; worker: 1 vCPU, 2 GiB; both powered on together\n\n")
-	printReports(os.Stdout, []namedReport{{"control plane", cpReport}, {"worker", workerReport}})
-	return nil
+	b.controlPlane.nodeReady, b.worker.nodeReady = ready[vmcluster.ControlPlaneName], ready[vmcluster.WorkerName]
+	return b, nil
 }
 
 // buildImages runs kiln build for both profiles (raw only) and returns the images by profile.
@@ -127,22 +165,18 @@ func buildImages(ctx context.Context, kiln, dir string) (map[string]string, erro
 	return images, nil
 }
 
-// Console lines of kiln-agent the report reads.
-var (
-	firstbootDone = regexp.MustCompile(`\[kiln\] first boot complete in (\S+):`)
-	firstbootFail = regexp.MustCompile(`\[[a-z/-]+\] FAILED after`)
-)
-
-// readReport waits for the agent to finish on vm and reads its report from the console.
-func readReport(ctx context.Context, vm *harness.VM) (report, error) {
-	i, line, err := vm.WaitForAny(ctx, firstbootDone, firstbootFail)
+// readReport waits for the first boot of variant v to finish on vm and reads its report from
+// the console.
+func readReport(ctx context.Context, v variant, vm *harness.VM) (report, error) {
+	c := consoleOf(v)
+	i, line, err := vm.WaitForAny(ctx, c.complete, c.failed)
 	if err != nil {
 		return report{}, fmt.Errorf("%s: %w", vm.Name(), err)
 	}
 	if i != 0 {
 		return report{}, fmt.Errorf("%s: %s", vm.Name(), line.Text)
 	}
-	return parseReport(vm.Lines())
+	return parseReport(c, vm.Lines())
 }
 
 func powerOff(vm *harness.VM) {

@@ -46,6 +46,9 @@ type Options struct {
 	APIPort int
 	// DiskSize is each node's disk (VAR grows into it); default 8 GiB.
 	DiskSize int64
+	// ExtraButane, if set, gives a further Butane snippet for a node of the plan (its role,
+	// name and address on the cluster network), merged with the node's network snippet.
+	ExtraButane func(p *Plan, role nodeconfig.Role, name, ip string) ([]byte, error)
 }
 
 // Plan is a prepared cluster: identity, configs and disks, before any VM runs.
@@ -141,40 +144,19 @@ func (p *Plan) Link(mac string) (harness.Link, error) { return p.hub.Link(mac) }
 func (p *Plan) Close() error { return p.hub.Close() }
 
 // NodeIgnition is "kiln ignition" for one node, with NodeButane for its place on the cluster
-// network.
+// network and the Options' ExtraButane, if any.
 func (p *Plan) NodeIgnition(role nodeconfig.Role, name, mac, ip string) ([]byte, error) {
-	return ignitionconfig.Render(p.Cluster, ignitionconfig.Options{Role: role, NodeName: name, Butane: NodeButane(name, mac, ip)})
-}
-
-// NodeButane is a Butane snippet that gives the NIC with mac the static address ip on the
-// cluster network, names the host and writes a resolv.conf.
-func NodeButane(name, mac, ip string) []byte {
-	return []byte(fmt.Sprintf(`variant: fcos
-version: 1.7.0
-storage:
-  files:
-  - path: /etc/systemd/network/10-cluster.network
-    mode: 0644
-    contents:
-      inline: |
-        [Match]
-        MACAddress=%s
-        [Network]
-        Address=%s/%d
-        LinkLocalAddressing=no
-        IPv6AcceptRA=no
-  - path: /etc/resolv.conf
-    mode: 0644
-    overwrite: true
-    contents:
-      inline: |
-        nameserver %s
-  - path: /etc/hostname
-    mode: 0644
-    overwrite: true
-    contents:
-      inline: %s
-`, mac, ip, prefixLen, guestDNS, name))
+	butane := NodeButane(name, mac, ip)
+	if p.ExtraButane != nil {
+		extra, err := p.ExtraButane(p, role, name, ip)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		if butane, err = MergeButane(butane, extra); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return ignitionconfig.Render(p.Cluster, ignitionconfig.Options{Role: role, NodeName: name, Butane: butane})
 }
 
 // configDrive writes an OpenStack config drive (ISO 9660 labelled config-2) with the config as
