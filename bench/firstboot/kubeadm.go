@@ -31,7 +31,7 @@ const (
 	cniTemplate   = kubeadmDir + "/cni.conflist"
 	// podCIDRMark stands for the node's pod CIDR in cniTemplate.
 	podCIDRMark = "@POD_CIDR@"
-	criSocket      = "unix:///run/containerd/containerd.sock"
+	criSocket   = "unix:///run/containerd/containerd.sock"
 )
 
 // kubeadmButane is the Butane snippet that turns a node of p into a stock-kubeadm node.
