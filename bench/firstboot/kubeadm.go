@@ -67,6 +67,7 @@ func kubeadmButane(p *vmcluster.Plan, role nodeconfig.Role, name, ip string) ([]
 				file(kubeadmConfig, 0o600, kubeadmYAML),
 				file(kubeadmScript, 0o755, []byte(script)),
 				file(cniTemplate, 0o644, cni),
+				hostsFile(name, ip),
 			},
 		},
 		"systemd": map[string]any{
@@ -77,6 +78,15 @@ func kubeadmButane(p *vmcluster.Plan, role nodeconfig.Role, name, ip string) ([]
 		},
 	}
 	return yaml.Marshal(snippet)
+}
+
+// hostsFile lists the node under its own name. kubeadm's Hostname preflight check resolves
+// the name, and the VMs' DNS server never answers (restrict=on): without the entry the lookup
+// costs kubeadm a timeout of about 10 s that a machine on a real network would not pay.
+func hostsFile(name, ip string) map[string]any {
+	f := file("/etc/hosts", 0o644, []byte("127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n"+ip+"\t"+name+"\n"))
+	f["overwrite"] = true
+	return f
 }
 
 func file(path string, mode int, contents []byte) map[string]any {

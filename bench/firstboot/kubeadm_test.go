@@ -91,6 +91,9 @@ func TestKubeadmVariantIgnition(t *testing.T) {
 				t.Errorf("%s: %s lacks %q", n.name, kubeadmConfig, want)
 			}
 		}
+		if hosts := string(got["/etc/hosts"].Contents); !strings.Contains(hosts, n.ip+"\t"+n.name+"\n") {
+			t.Errorf("%s: /etc/hosts does not name the node:\n%s", n.name, hosts)
+		}
 		if script := string(got[kubeadmScript].Contents); !strings.Contains(script, n.action+" --config "+kubeadmConfig) {
 			t.Errorf("%s: the script does not run %s:\n%s", n.name, n.action, script)
 		}

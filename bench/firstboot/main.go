@@ -58,6 +58,8 @@ func run(dir, kiln string, variants []variant, runs int) error {
 		defer os.RemoveAll(tmp)
 		dir = tmp
 	}
+	// The accelerator probe boots a VM of its own once; done now, it is in no measurement.
+	progress("QEMU accelerator: %s", harness.DetectAccel())
 	images, err := buildImages(ctx, kiln, dir)
 	if err != nil {
 		return err
@@ -108,13 +110,11 @@ func bootCluster(ctx context.Context, v variant, images map[string]string, dir s
 
 	ctx, cancel := context.WithTimeout(ctx, 40*time.Minute)
 	defer cancel()
-	cpStart := time.Now()
 	cp, err := harness.Launch(ctx, p.ControlPlaneConfig())
 	if err != nil {
 		return clusterBoot{}, err
 	}
 	defer powerOff(cp)
-	workerStart := time.Now()
 	worker, err := harness.Launch(ctx, p.WorkerConfig())
 	if err != nil {
 		return clusterBoot{}, err
@@ -126,14 +126,12 @@ func bootCluster(ctx context.Context, v variant, images map[string]string, dir s
 	if err != nil {
 		return clusterBoot{}, err
 	}
+	// Power-on → Node Ready on each VM's own clock, the one its console lines carry.
+	vms := map[string]*harness.VM{vmcluster.ControlPlaneName: cp, vmcluster.WorkerName: worker}
 	ready := map[string]time.Duration{}
 	err = vmcluster.WaitNodesReady(ctx, client, []string{vmcluster.ControlPlaneName, vmcluster.WorkerName}, func(name string) {
-		start := workerStart
-		if name == vmcluster.ControlPlaneName {
-			start = cpStart
-		}
-		ready[name] = time.Since(start)
-		progress("node %s Ready", name)
+		ready[name] = vms[name].Uptime()
+		progress("node %s Ready after %s", name, roundDuration(ready[name]))
 	})
 	if err != nil {
 		return clusterBoot{}, err

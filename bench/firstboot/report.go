@@ -166,6 +166,20 @@ func printComparison(w io.Writer, variants []variant, results map[variant][]clus
 		}
 		fmt.Fprintln(w)
 	}
+	fmt.Fprintln(w, "\nper run, in the order they ran:")
+	for _, m := range milestones {
+		fmt.Fprintf(w, "  %s:", m.name)
+		for i, v := range variants {
+			if i > 0 {
+				fmt.Fprint(w, ";")
+			}
+			fmt.Fprintf(w, " %s", v)
+			for _, b := range results[v] {
+				fmt.Fprintf(w, " %s", roundDuration(m.of(b)))
+			}
+		}
+		fmt.Fprintln(w)
+	}
 }
 
 func median(ds []time.Duration) time.Duration {

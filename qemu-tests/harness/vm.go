@@ -216,6 +216,10 @@ func (vm *VM) Accel() string  { return vm.accel }
 func (vm *VM) Args() []string { return append([]string(nil), vm.args...) }
 func (vm *VM) Dir() string    { return vm.dir }
 
+// Uptime is the time since QEMU started: power-on, on the same clock as the console lines'
+// Time.
+func (vm *VM) Uptime() time.Duration { return time.Since(vm.start) }
+
 // ConsoleLog and QEMULog are the paths of the console log and of QEMU's own output.
 func (vm *VM) ConsoleLog() string { return vm.consoleLogPath }
 func (vm *VM) QEMULog() string    { return vm.qemuLogPath }
