@@ -10,6 +10,16 @@ import (
 	"github.com/kilnproject/kiln/qemu-tests/harness"
 )
 
+// consoleLines makes console lines of text, the first a minute after power-on, the next a
+// minute later, and so on.
+func consoleLines(text []string) []harness.Line {
+	var lines []harness.Line
+	for i, s := range text {
+		lines = append(lines, harness.Line{N: i, Time: time.Duration(i+1) * time.Minute, Text: s})
+	}
+	return lines
+}
+
 func TestParseReport(t *testing.T) {
 	text := []string{
 		"[  46.392s] [   39.490150] kiln-agent[330]: [preflight] done in 4.6s",
@@ -19,10 +29,7 @@ func TestParseReport(t *testing.T) {
 		"[ 300.000s] [  290.000000] kiln-agent[330]: [kiln] agent footprint: 1.9 s CPU, peak RSS 41.2 MiB; programs it ran 52.0 s CPU",
 		"[ 300.100s] [  290.100000] kiln-agent[330]: [kiln] first boot complete in 4m14s: kubelet keeps the node",
 	}
-	var lines []harness.Line
-	for i, s := range text {
-		lines = append(lines, harness.Line{N: i, Time: time.Duration(i+1) * time.Minute, Text: s})
-	}
+	lines := consoleLines(text)
 	r, err := parseReport(consoleOf(variantKiln), lines)
 	if err != nil {
 		t.Fatal(err)
@@ -52,10 +59,7 @@ func TestParseKubeadmReport(t *testing.T) {
 		"[ 260.000s] [  253.000000] kubeadm-firstboot[301]: [pod-network] done in 30.1s",
 		"[ 260.100s] [  253.100000] kubeadm-firstboot[301]: [kubeadm-firstboot] first boot complete in 220.3s: kubelet keeps the node",
 	}
-	var lines []harness.Line
-	for i, s := range text {
-		lines = append(lines, harness.Line{N: i, Time: time.Duration(i+1) * time.Minute, Text: s})
-	}
+	lines := consoleLines(text)
 	r, err := parseReport(consoleOf(variantKubeadm), lines)
 	if err != nil {
 		t.Fatal(err)
