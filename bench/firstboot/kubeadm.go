@@ -36,27 +36,18 @@ const (
 
 // kubeadmButane is the Butane snippet that turns a node of p into a stock-kubeadm node.
 func kubeadmButane(p *vmcluster.Plan, role nodeconfig.Role, name, ip string) ([]byte, error) {
-	var kubeadmYAML []byte
-	var err error
+	// kubeadm join prints no token; init needs telling.
+	action, skipTokenPrint, configure := "join", "", joinConfiguration
 	if role == nodeconfig.RoleControlPlane {
-		kubeadmYAML, err = initConfiguration(p, name, ip)
-	} else {
-		kubeadmYAML, err = joinConfiguration(p, name, ip)
+		action, skipTokenPrint, configure = "init", " --skip-token-print", initConfiguration
 	}
+	kubeadmYAML, err := configure(p, name, ip)
 	if err != nil {
 		return nil, err
 	}
 	cni, err := firstboot.CNIConfig(podCIDRMark)
 	if err != nil {
 		return nil, err
-	}
-	action := "join"
-	if role == nodeconfig.RoleControlPlane {
-		action = "init"
-	}
-	skipTokenPrint := "" // kubeadm join prints no token
-	if role == nodeconfig.RoleControlPlane {
-		skipTokenPrint = " --skip-token-print"
 	}
 	script := strings.NewReplacer("@ACTION@", action, "@NODE@", name, "@SKIP_TOKEN_PRINT@", skipTokenPrint).Replace(kubeadmFirstboot)
 	snippet := map[string]any{
@@ -158,7 +149,7 @@ func joinConfiguration(p *vmcluster.Plan, name, ip string) ([]byte, error) {
 		"apiVersion": config.APIVersion,
 		"kind":       "JoinConfiguration",
 		"discovery": map[string]any{"bootstrapToken": map[string]any{
-			"apiServerEndpoint": vmcluster.ControlPlaneIP + ":6443",
+			"apiServerEndpoint": fmt.Sprintf("%s:%d", vmcluster.ControlPlaneIP, config.DefaultAPIBindPort),
 			"token":             tokens[0].String(),
 			"caCertHashes":      []string{caPin},
 		}},
