@@ -3,6 +3,7 @@ package firstboot
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -25,8 +26,21 @@ type bakedImage struct {
 // namespace, where kubelet looks, before kubelet starts. An image already there with the
 // baked digest is left alone. Nothing is pulled: the archives are the whole source. Imports
 // run side by side, one per CPU: unpacking a layer is CPU-bound, and the images share no
-// layer.
+// layer. The whole phase is bounded by Timeouts.Images, so that a containerd that stopped
+// answering fails the first boot with a message rather than stalling it.
 func importImages(ctx context.Context, n *Node) error {
+	ctx, cancel := context.WithTimeout(ctx, n.Timeouts.images())
+	defer cancel()
+	err := importBaked(ctx, n)
+	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("%w: the baked images were not all in containerd within %s (journalctl -u containerd tells more): %w",
+			ErrTimeout, n.Timeouts.images(), err)
+	}
+	return err
+}
+
+// importBaked imports what containerd lacks, then checks every digest.
+func importBaked(ctx context.Context, n *Node) error {
 	data, err := os.ReadFile(n.path(ImageMetadataPath))
 	if err != nil {
 		return fmt.Errorf("read the image's metadata: %w", err)

@@ -7,6 +7,8 @@ import "time"
 type Timeouts struct {
 	// Address: the network gives the node an address to reach the control plane from.
 	Address time.Duration
+	// Images: every baked image is imported into containerd.
+	Images time.Duration
 	// KubeletHealthy: kubelet answers on its healthz port.
 	KubeletHealthy time.Duration
 	// APIServerReady: the API server answers /readyz after kubelet started it.
@@ -24,6 +26,7 @@ type Timeouts struct {
 // The defaults.
 const (
 	DefaultAddressTimeout             = 2 * time.Minute
+	DefaultImagesTimeout              = 20 * time.Minute
 	DefaultKubeletHealthyTimeout      = 4 * time.Minute
 	DefaultAPIServerReadyTimeout      = 10 * time.Minute
 	DefaultControlPlaneHealthyTimeout = 5 * time.Minute
@@ -40,6 +43,7 @@ func pick(d, def time.Duration) time.Duration {
 }
 
 func (t Timeouts) address() time.Duration { return pick(t.Address, DefaultAddressTimeout) }
+func (t Timeouts) images() time.Duration  { return pick(t.Images, DefaultImagesTimeout) }
 func (t Timeouts) kubeletHealthy() time.Duration {
 	return pick(t.KubeletHealthy, DefaultKubeletHealthyTimeout)
 }
