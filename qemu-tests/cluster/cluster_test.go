@@ -2,6 +2,8 @@ package cluster
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -34,11 +36,34 @@ func waitFirstboot(ctx context.Context, t *testing.T, vm *harness.VM) {
 	t.Helper()
 	i, line, err := vm.WaitForAny(ctx, firstbootDone, firstbootFail)
 	if err != nil {
-		t.Fatalf("vm %s: %v", vm.Name(), err)
+		t.Fatal(why(ctx, err))
 	}
 	if i != 0 {
 		t.Fatalf("vm %s: %s", vm.Name(), line.Text)
 	}
+}
+
+// watchAgents returns a context that ends as soon as kiln-agent on one of vms reports a failed
+// phase, with that line and the console tail as its cause, so that a test waiting on the
+// cluster stops at once rather than at its deadline. Its cancel func stops the watching.
+func watchAgents(ctx context.Context, vms ...*harness.VM) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	for _, vm := range vms {
+		go func() {
+			if line, err := vm.WaitFor(ctx, firstbootFail); err == nil {
+				cancel(fmt.Errorf("vm %s: %s\nlast %d console lines:\n%s", vm.Name(), line.Text, harness.TailLines, vm.Tail(harness.TailLines)))
+			}
+		}()
+	}
+	return ctx, func() { cancel(nil) }
+}
+
+// why is err, unless ctx ended early because an agent failed: then that failure.
+func why(ctx context.Context, err error) error {
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) && !errors.Is(cause, context.DeadlineExceeded) {
+		return cause
+	}
+	return err
 }
 
 func kubectl(t *testing.T, kubeconfig string, args ...string) string {
@@ -75,17 +100,19 @@ func prepare(t *testing.T, withWorker bool) *vmcluster.Plan {
 func TestTwoNodeCluster(t *testing.T) {
 	harness.RequireVM(t)
 	p := prepare(t, true)
-	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 
 	cpStart := time.Now()
 	cp := harness.Start(t, p.ControlPlaneConfig())
 	workerStart := time.Now()
 	worker := harness.Start(t, p.WorkerConfig())
+	ctx, stop := watchAgents(ctx, cp, worker)
+	defer stop()
 
 	line, err := cp.WaitFor(ctx, apiserverUp)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatal(why(ctx, err))
 	}
 	apiReady := line.Time
 	client, err := p.Client()
@@ -102,7 +129,7 @@ func TestTwoNodeCluster(t *testing.T) {
 		t.Logf("node %s Ready", name)
 	})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatal(why(ctx, err))
 	}
 	waitFirstboot(ctx, t, cp)
 	waitFirstboot(ctx, t, worker)
@@ -117,12 +144,12 @@ func TestTwoNodeCluster(t *testing.T) {
 		}
 	}
 	if err := vmcluster.WaitCoreDNS(ctx, client); err != nil {
-		t.Fatal(err)
+		t.Fatal(why(ctx, err))
 	}
 	logs, err := vmcluster.NetcheckPod(ctx, client, vmcluster.WorkerName)
 	t.Logf("netcheck on %s:\n%s", vmcluster.WorkerName, logs)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatal(why(ctx, err))
 	}
 	if !strings.Contains(logs, "resolves to 10.96.0.1") || !strings.Contains(logs, "answers: Kubernetes v1.36.3") {
 		t.Errorf("netcheck did not resolve and reach the API through 10.96.0.1")
@@ -139,12 +166,15 @@ func TestTwoNodeCluster(t *testing.T) {
 func TestInterruptedInit(t *testing.T) {
 	harness.RequireVM(t)
 	p := prepare(t, false)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 
 	first := harness.Start(t, p.ControlPlaneConfig())
-	if _, err := first.WaitFor(ctx, kubeletUp); err != nil {
-		t.Fatal(err)
+	firstCtx, stopFirst := watchAgents(ctx, first)
+	_, err := first.WaitFor(firstCtx, kubeletUp)
+	stopFirst()
+	if err != nil {
+		t.Fatal(why(firstCtx, err))
 	}
 	if err := first.Kill(); err != nil {
 		t.Fatal(err)
@@ -156,8 +186,10 @@ func TestInterruptedInit(t *testing.T) {
 	cfg := p.ControlPlaneConfig()
 	cfg.Name = "cp-1-again"
 	second := harness.Start(t, cfg)
+	ctx, stop := watchAgents(ctx, second)
+	defer stop()
 	if _, err := second.WaitFor(ctx, regexp.MustCompile(`continuing an interrupted first boot`)); err != nil {
-		t.Fatal(err)
+		t.Fatal(why(ctx, err))
 	}
 	waitFirstboot(ctx, t, second)
 	client, err := p.Client()
@@ -165,10 +197,10 @@ func TestInterruptedInit(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := vmcluster.WaitNodesReady(ctx, client, []string{vmcluster.ControlPlaneName}, nil); err != nil {
-		t.Fatal(err)
+		t.Fatal(why(ctx, err))
 	}
 	if err := vmcluster.WaitCoreDNS(ctx, client); err != nil {
-		t.Fatal(err)
+		t.Fatal(why(ctx, err))
 	}
 	t.Logf("kubectl get nodes:\n%s", kubectl(t, p.Kubeconfig, "get", "nodes", "-o", "wide"))
 	if err := second.Powerdown(ctx); err != nil {

@@ -53,7 +53,7 @@ func TestWorkersJoinByPXEAndUserData(t *testing.T) {
 	harness.RequireVM(t)
 	worker := testimage.Worker(t)
 	p := prepare(t, false)
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 
 	serve, serveLog := startKilnServe(t, p, worker.PXE)
@@ -61,8 +61,10 @@ func TestWorkersJoinByPXEAndUserData(t *testing.T) {
 	ec2Cfg, imds := ec2WorkerConfig(t, p, worker)
 
 	cp := harness.Start(t, p.ControlPlaneConfig())
+	ctx, stopCP := watchAgents(ctx, cp)
+	defer stopCP()
 	if _, err := cp.WaitFor(ctx, apiserverUp); err != nil {
-		t.Fatal(err)
+		t.Fatal(why(ctx, err))
 	}
 	// The workers power on once the API server is up: three VMs booting at once on two cores
 	// would only slow each other down.
@@ -70,6 +72,8 @@ func TestWorkersJoinByPXEAndUserData(t *testing.T) {
 	pxe := harness.Start(t, pxeCfg)
 	started[ec2Worker] = time.Now()
 	ec2 := harness.Start(t, ec2Cfg)
+	ctx, stopWorkers := watchAgents(ctx, pxe, ec2)
+	defer stopWorkers()
 
 	client, err := p.Client()
 	if err != nil {
@@ -81,7 +85,7 @@ func TestWorkersJoinByPXEAndUserData(t *testing.T) {
 		}
 	})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatal(why(ctx, err))
 	}
 	waitFirstboot(ctx, t, pxe)
 	waitFirstboot(ctx, t, ec2)
