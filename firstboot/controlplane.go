@@ -75,7 +75,8 @@ func initManifests(_ context.Context, n *Node) error {
 // applyClusterObjects applies what kubeadm's later init phases create, with super-admin.conf
 // as kubeadm does: the admin binding, kubeadm-config and kubelet-config, the bootstrap tokens
 // and cluster-info, CoreDNS and kube-proxy. Objects that already hold kiln's content are not
-// written, so a rerun changes nothing.
+// written, so a rerun changes nothing. While the API server does not answer, the whole set is
+// applied again (retryAPI).
 func applyClusterObjects(ctx context.Context, n *Node) error {
 	client, err := n.clientFrom(layout.SuperAdminConf)
 	if err != nil {
@@ -86,9 +87,12 @@ func applyClusterObjects(ctx context.Context, n *Node) error {
 		return err
 	}
 	in := &clusterobjects.Inputs{Config: n.Cluster, CACertPEM: caPEM, ControlPlaneURL: n.Cluster.APIServerURL(), Tokens: n.Tokens}
-	return clusterobjects.Apply(ctx, client, in, func(step string) {
-		n.Log.Info("cluster objects", "step", step)
-		n.say("[cluster-objects] %s", step)
+	// A retry applies everything again: what is already there is left unchanged.
+	return retryAPI(ctx, n, "cluster-objects", func(ctx context.Context) error {
+		return clusterobjects.Apply(ctx, client, in, func(step string) {
+			n.Log.Info("cluster objects", "step", step)
+			n.say("[cluster-objects] %s", step)
+		})
 	})
 }
 
@@ -101,7 +105,9 @@ func markControlPlane(ctx context.Context, n *Node) error {
 	if err := n.waitNodeRegistered(ctx, client); err != nil {
 		return err
 	}
-	return clusterobjects.MarkControlPlane(ctx, client, n.Name)
+	return retryAPI(ctx, n, "mark-control-plane", func(ctx context.Context) error {
+		return clusterobjects.MarkControlPlane(ctx, client, n.Name)
+	})
 }
 
 // clientFrom makes a client from a kubeconfig file under /etc/kubernetes.

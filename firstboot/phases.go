@@ -68,6 +68,8 @@ func Run(ctx context.Context, n *Node, phases []Phase) error {
 			st.fail(i, err)
 			n.Log.Error("phase failed", "phase", p.Name, "duration", took.Round(time.Millisecond).String(), "error", err.Error())
 			n.say("[%s] FAILED after %s: %v", p.Name, round(took), err)
+			n.reportContainers(ctx)
+			n.say("[kiln] first boot stopped in phase %s (kiln-agent status; journalctl -u kiln-firstboot)", p.Name)
 			return fmt.Errorf("%w in phase %s: %w", ErrPhase, p.Name, err)
 		}
 		// What the phase wrote is on disk before the next one starts: after a power cut the

@@ -27,6 +27,8 @@ func TestMain(m *testing.M) {
 var (
 	firstbootDone = regexp.MustCompile(`\[kiln\] first boot complete`)
 	firstbootFail = regexp.MustCompile(`\[[a-z/-]+\] FAILED after`)
+	// The agent's last line after a failure, once it reported the node's containers.
+	firstbootStopped = regexp.MustCompile(`\[kiln\] first boot stopped in phase`)
 	apiserverUp   = regexp.MustCompile(`\[wait\] kube-apiserver healthy`)
 	kubeletUp     = regexp.MustCompile(`\[init/kubelet-start\] done`)
 )
@@ -44,15 +46,26 @@ func waitFirstboot(ctx context.Context, t *testing.T, vm *harness.VM) {
 }
 
 // watchAgents returns a context that ends as soon as kiln-agent on one of vms reports a failed
-// phase, with that line and the console tail as its cause, so that a test waiting on the
-// cluster stops at once rather than at its deadline. Its cancel func stops the watching.
+// phase, with that line and the agent's report (the node's containers and the log tails of
+// exited ones) as its cause, so that a test waiting on the cluster stops then rather than at
+// its deadline. Its cancel func stops the watching.
 func watchAgents(ctx context.Context, vms ...*harness.VM) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	for _, vm := range vms {
 		go func() {
-			if line, err := vm.WaitFor(ctx, firstbootFail); err == nil {
-				cancel(fmt.Errorf("vm %s: %s\nlast %d console lines:\n%s", vm.Name(), line.Text, harness.TailLines, vm.Tail(harness.TailLines)))
+			failed, err := vm.WaitFor(ctx, firstbootFail)
+			if err != nil {
+				return
 			}
+			// The report follows the failure line; under TCG crictl takes a while.
+			reportCtx, stop := context.WithTimeout(ctx, 2*time.Minute)
+			_, _, _ = vm.WaitForFrom(reportCtx, failed.N, firstbootStopped)
+			stop()
+			var report []string
+			for _, l := range vm.Lines()[failed.N:] {
+				report = append(report, l.String())
+			}
+			cancel(fmt.Errorf("vm %s: %s\nthe console from there:\n%s", vm.Name(), failed.Text, strings.Join(report, "\n")))
 		}()
 	}
 	return ctx, func() { cancel(nil) }
