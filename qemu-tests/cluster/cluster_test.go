@@ -29,8 +29,8 @@ var (
 	firstbootFail = regexp.MustCompile(`\[[a-z/-]+\] FAILED after`)
 	// The agent's last line after a failure, once it reported the node's containers.
 	firstbootStopped = regexp.MustCompile(`\[kiln\] first boot stopped in phase`)
-	apiserverUp   = regexp.MustCompile(`\[wait\] kube-apiserver healthy`)
-	kubeletUp     = regexp.MustCompile(`\[init/kubelet-start\] done`)
+	apiserverUp      = regexp.MustCompile(`\[wait\] kube-apiserver healthy`)
+	kubeletUp        = regexp.MustCompile(`\[init/kubelet-start\] done`)
 )
 
 // waitFirstboot waits for the agent to finish on vm; a failed phase fails the test at once.
