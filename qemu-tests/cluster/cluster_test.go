@@ -81,15 +81,46 @@ func why(ctx context.Context, err error) error {
 
 func kubectl(t *testing.T, kubeconfig string, args ...string) string {
 	t.Helper()
-	bin := os.Getenv("KILN_K8S_BIN")
-	if bin == "" {
-		t.Fatal("KILN_K8S_BIN is not set: make test sets it")
-	}
-	out, err := exec.Command(filepath.Join(bin, "kubectl"), append([]string{"--kubeconfig", kubeconfig}, args...)...).CombinedOutput()
+	out, err := runKubectl(kubeconfig, args...)
 	if err != nil {
 		t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
-	return string(out)
+	return out
+}
+
+func runKubectl(kubeconfig string, args ...string) (string, error) {
+	bin := os.Getenv("KILN_K8S_BIN")
+	if bin == "" {
+		return "", errors.New("KILN_K8S_BIN is not set: make test sets it")
+	}
+	out, err := exec.Command(filepath.Join(bin, "kubectl"), append([]string{"--kubeconfig", kubeconfig, "--request-timeout", "20s"}, args...)...).CombinedOutput()
+	return string(out), err
+}
+
+// reportClusterOnFailure logs, when the test failed and the API server still answers, what
+// the cluster shows of itself: the nodes, every pod with its restarts, the certificate
+// requests, and the controller manager's log (its previous run's too), which approves and
+// signs joins and gives pod CIDRs. Call it after the VMs started: it runs before they stop.
+func reportClusterOnFailure(t *testing.T, p *vmcluster.Plan) {
+	t.Cleanup(func() {
+		if !t.Failed() {
+			return
+		}
+		kcm := "kube-controller-manager-" + vmcluster.ControlPlaneName
+		for _, args := range [][]string{
+			{"get", "nodes", "-o", "wide"},
+			{"get", "pods", "--all-namespaces", "-o", "wide"},
+			{"get", "csr"},
+			{"--namespace", "kube-system", "logs", kcm, "--previous", "--tail", "20"},
+			{"--namespace", "kube-system", "logs", kcm, "--tail", "20"},
+		} {
+			out, err := runKubectl(p.Kubeconfig, args...)
+			if err != nil {
+				out += err.Error()
+			}
+			t.Logf("kubectl %s:\n%s", strings.Join(args, " "), out)
+		}
+	})
 }
 
 func prepare(t *testing.T, withWorker bool) *vmcluster.Plan {
@@ -120,6 +151,7 @@ func TestTwoNodeCluster(t *testing.T) {
 	cp := harness.Start(t, p.ControlPlaneConfig())
 	workerStart := time.Now()
 	worker := harness.Start(t, p.WorkerConfig())
+	reportClusterOnFailure(t, p)
 	ctx, stop := watchAgents(ctx, cp, worker)
 	defer stop()
 
@@ -199,6 +231,7 @@ func TestInterruptedInit(t *testing.T) {
 	cfg := p.ControlPlaneConfig()
 	cfg.Name = "cp-1-again"
 	second := harness.Start(t, cfg)
+	reportClusterOnFailure(t, p)
 	ctx, stop := watchAgents(ctx, second)
 	defer stop()
 	if _, err := second.WaitFor(ctx, regexp.MustCompile(`continuing an interrupted first boot`)); err != nil {

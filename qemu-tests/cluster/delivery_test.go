@@ -72,6 +72,7 @@ func TestWorkersJoinByPXEAndUserData(t *testing.T) {
 	pxe := harness.Start(t, pxeCfg)
 	started[ec2Worker] = time.Now()
 	ec2 := harness.Start(t, ec2Cfg)
+	reportClusterOnFailure(t, p)
 	ctx, stopWorkers := watchAgents(ctx, pxe, ec2)
 	defer stopWorkers()
 

@@ -66,6 +66,18 @@ type Plan struct {
 	link       [2]harness.Link // the control plane's and the worker's
 }
 
+// slowMachineLeaderElection gives the controller manager and the scheduler a 60 s lease with a
+// 40 s renew deadline instead of 15 s and 10 s. A control plane under TCG, with other VMs on the
+// same two cores, answers some requests after more than 10 s. In make test the controller
+// manager then went quiet for minutes after it had worked (no CSR approved, no pod CIDR given,
+// cluster-info unsigned); losing its lease, exiting, and waiting out kubelet's crash-loop
+// backoff is the likely cause. Set through the cluster's extraArgs, as an operator would on slow
+// hardware; kiln's defaults stay kubeadm's.
+var slowMachineLeaderElection = []config.Arg{
+	{Name: "leader-elect-lease-duration", Value: "60s"},
+	{Name: "leader-elect-renew-deadline", Value: "40s"},
+}
+
 // Prepare makes the cluster directory, the nodes' Ignition configs, a config drive for the
 // worker, a disk overlay per node and the hub of the cluster network. Close stops the hub.
 func Prepare(ctx context.Context, o Options) (p *Plan, err error) {
@@ -93,6 +105,8 @@ func Prepare(ctx context.Context, o Options) (p *Plan, err error) {
 	cfg.Cluster.ControlPlaneEndpoint = ControlPlaneIP + ":" + strconv.Itoa(apiPort)
 	// The host reaches the API through a forward to 127.0.0.1.
 	cfg.Cluster.APIServer.CertSANs = []string{"127.0.0.1"}
+	cfg.Cluster.ControllerManager.ExtraArgs = append(cfg.Cluster.ControllerManager.ExtraArgs, slowMachineLeaderElection...)
+	cfg.Cluster.Scheduler.ExtraArgs = append(cfg.Cluster.Scheduler.ExtraArgs, slowMachineLeaderElection...)
 	if p.Cluster, err = clusterdir.Create(filepath.Join(o.Dir, "cluster"), cfg, time.Now()); err != nil {
 		return nil, err
 	}
