@@ -3,12 +3,11 @@
 # line, "tests: N passed, N failed, N skipped", counting every test and subtest. While the
 # tests run it shows the result lines and the first line of each log message; when a test
 # fails it then shows that test's whole output (a VM's console tail, say), its last
-# FAILED_OUTPUT_LINES lines, and the same before a package's timeout panic.
+# FAILED_OUTPUT_LINES lines, and the same before a package's timeout panic, and keeps the log.
 set -uo pipefail
-FAILED_OUTPUT_LINES=${FAILED_OUTPUT_LINES:-150}
+FAILED_OUTPUT_LINES=${FAILED_OUTPUT_LINES:-300}
 
 log=$(mktemp "${TMPDIR:-/tmp}/kiln-test.XXXXXX")
-trap 'rm -f "$log"' EXIT
 
 go test -count=1 -timeout 60m -v "$@" 2>&1 | tee "$log" | grep -E '^(ok|FAIL|---|\s+---|panic:|\s+\S+_test\.go:[0-9]+:)' 
 rc=${PIPESTATUS[0]}
@@ -40,6 +39,10 @@ failed_output() {
 }
 if [[ $failed -gt 0 ]]; then
   failed_output
+  echo
+  echo "the whole log: $log"
+else
+  rm -f "$log"
 fi
 
 echo
