@@ -33,15 +33,16 @@ func retryAPI(ctx context.Context, n *Node, prefix string, call func(context.Con
 		if err == nil || !transientAPIError(err) {
 			return err
 		}
+		if ctx.Err() == nil {
+			n.say("[%s] attempt %d: the API server did not answer: %v; trying again in %s", prefix, attempt, err, backoff)
+			n.Log.Warn("API call failed", "phase", prefix, "attempt", attempt, "error", err.Error(), "retry_in", backoff.String())
+			select {
+			case <-ctx.Done():
+			case <-time.After(backoff):
+			}
+		}
 		if ctx.Err() != nil {
 			return fmt.Errorf("%w: the API server did not answer within %s: %w", ErrTimeout, window, err)
-		}
-		n.say("[%s] attempt %d: the API server did not answer: %v; trying again in %s", prefix, attempt, err, backoff)
-		n.Log.Warn("API call failed", "phase", prefix, "attempt", attempt, "error", err.Error(), "retry_in", backoff.String())
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%w: the API server did not answer within %s: %w", ErrTimeout, window, err)
-		case <-time.After(backoff):
 		}
 		backoff = min(2*backoff, apiRetryMax)
 	}
