@@ -107,7 +107,7 @@ func TestFirstAndSecondBoot(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 
-	first := harness.Start(t, harness.Config{Name: "first-boot", Disk: disk, DiskFormat: "qcow2",
+	first := harness.Start(t, harness.Config{Name: "first-boot", Nice: harness.NiceBackground, Disk: disk, DiskFormat: "qcow2",
 		FwCfg: []harness.FwCfg{{Name: "opt/com.coreos/config", File: cfg}}})
 	if _, err := first.WaitFor(ctx, regexp.MustCompile(`kiln-init: grew KILN-VAR`)); err != nil {
 		t.Fatal(err)
@@ -127,7 +127,7 @@ func TestFirstAndSecondBoot(t *testing.T) {
 	vars := first.UEFIVars()
 	first.Close()
 
-	second := harness.Start(t, harness.Config{Name: "second-boot", Disk: disk, DiskFormat: "qcow2", UEFIVars: vars,
+	second := harness.Start(t, harness.Config{Name: "second-boot", Nice: harness.NiceBackground, Disk: disk, DiskFormat: "qcow2", UEFIVars: vars,
 		FwCfg: []harness.FwCfg{{Name: "opt/com.coreos/config", File: cfg}}})
 	if _, err := second.WaitFor(ctx, ignSkipped); err != nil {
 		t.Fatal(err)
@@ -152,7 +152,7 @@ func TestConfigDrive(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
-	vm := harness.Start(t, harness.Config{Name: "config-drive", Disk: img.Raw, Overlay: true, OverlaySize: 4 << 30,
+	vm := harness.Start(t, harness.Config{Name: "config-drive", Nice: harness.NiceBackground, Disk: img.Raw, Overlay: true, OverlaySize: 4 << 30,
 		Drives: []harness.Drive{{Path: iso, Media: "cdrom"}}})
 	if _, err := vm.WaitFor(ctx, ignApplied); err != nil {
 		t.Fatal(err)
@@ -168,7 +168,7 @@ func TestInvalidConfigStops(t *testing.T) {
 	bad := writeFile(t, "bad.ign", []byte(`{"ignition":{"version":"3.6.0"},"storage":{"files":[{"path":"relative/path"}]}}`))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	vm := harness.Start(t, harness.Config{Name: "invalid-config", Disk: img.Raw, Overlay: true,
+	vm := harness.Start(t, harness.Config{Name: "invalid-config", Nice: harness.NiceBackground, Disk: img.Raw, Overlay: true,
 		FwCfg: []harness.FwCfg{{Name: "opt/com.coreos/config", File: bad}}})
 	i, line, err := vm.WaitForAny(ctx, ignFailed, switching)
 	if err != nil {

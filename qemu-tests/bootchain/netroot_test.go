@@ -48,7 +48,7 @@ func TestRootOverNetwork(t *testing.T) {
 		" ignition.config.url=" + base + "/config.ign"
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
-	vm := harness.Start(t, harness.Config{Name: "net-root", MemoryMiB: 2048,
+	vm := harness.Start(t, harness.Config{Name: "net-root", Nice: harness.NiceBackground, MemoryMiB: 2048,
 		Kernel: filepath.Join(img.PXE, imagebuild.PXEKernel), Initrd: filepath.Join(img.PXE, imagebuild.PXEInitrd),
 		Append:  appendLine,
 		UserNet: &harness.UserNet{GuestForwards: []harness.GuestForward{{GuestPort: 80, HostPort: srv.Port}}}})

@@ -188,7 +188,7 @@ func pxeWorkerConfig(t *testing.T, p *vmcluster.Plan, servePort int) harness.Con
 		t.Fatal(err)
 	}
 	// The root squashfs, /var (images unpacked into containerd) and /etc live in RAM.
-	return harness.Config{Name: pxeWorker, LogDir: p.Dir, MemoryMiB: 3072, CPUs: 1, Firmware: harness.FirmwareBIOS,
+	return harness.Config{Name: pxeWorker, LogDir: p.Dir, MemoryMiB: 3072, CPUs: 1, Nice: harness.NiceBackground, Firmware: harness.FirmwareBIOS,
 		UserNet: &harness.UserNet{MAC: pxeBootMAC, NetBoot: true, TFTP: tftp, BootFile: "kiln.ipxe",
 			GuestForwards: []harness.GuestForward{{GuestPort: 80, HostPort: servePort}}},
 		Links: []harness.Link{link}}
@@ -210,7 +210,7 @@ func ec2WorkerConfig(t *testing.T, p *vmcluster.Plan, img testimage.Images) (har
 		t.Fatal(err)
 	}
 	return harness.Config{Name: ec2Worker, LogDir: p.Dir, Disk: img.Raw, Overlay: true, OverlaySize: 8 << 30,
-		MemoryMiB: 2048, CPUs: 1,
+		MemoryMiB: 2048, CPUs: 1, Nice: harness.NiceBackground,
 		Kernel: filepath.Join(img.PXE, imagebuild.PXEKernel), Initrd: filepath.Join(img.PXE, imagebuild.PXEInitrd),
 		Append: img.KernelOptions(t) + " ignition.platform.id=aws",
 		UserNet: &harness.UserNet{Net: "169.254.0.0/16",

@@ -14,6 +14,15 @@ type vmFiles struct {
 	helper, helperLog   string // executable that guest forwards run (see guestfwd.go), its log
 }
 
+// processArgv is the program and arguments that run QEMU with args: QEMU itself, or nice(1)
+// running it when c.Nice is set, so every thread QEMU starts inherits the lower priority.
+func processArgv(c Config, args []string) (string, []string) {
+	if c.Nice == 0 {
+		return c.QEMU, args
+	}
+	return "nice", append([]string{"-n", strconv.Itoa(c.Nice), c.QEMU}, args...)
+}
+
 // buildArgs returns QEMU's arguments for c, which has its defaults filled in.
 func buildArgs(c Config, accel string, f vmFiles) []string {
 	a := []string{

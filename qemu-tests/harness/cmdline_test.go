@@ -105,6 +105,7 @@ func TestConfigInvalid(t *testing.T) {
 		"overlay, no disk":  {Overlay: true},
 		"accel":             {Accel: "hvf"},
 		"firmware":          {Firmware: "coreboot"},
+		"nice":              {Nice: 20},
 		"fw_cfg both":       {FwCfg: []FwCfg{{Name: "opt/x", File: "/f", String: "s"}}},
 		"drive media":       {Drives: []Drive{{Path: "/x", Media: "floppy"}}},
 		"hostfwd port":      {UserNet: &UserNet{HostForwards: []HostForward{{GuestPort: 22}}}},
@@ -149,5 +150,16 @@ func TestBootMarkers(t *testing.T) {
 		if !tt.re.MatchString(tt.line) {
 			t.Errorf("%s does not match %q", tt.re, tt.line)
 		}
+	}
+}
+
+func TestProcessArgv(t *testing.T) {
+	args := []string{"-m", "512"}
+	if program, argv := processArgv(Config{QEMU: "qemu"}, args); program != "qemu" || !slices.Equal(argv, args) {
+		t.Errorf("nice 0: %s %q, want qemu itself", program, argv)
+	}
+	program, argv := processArgv(Config{QEMU: "qemu", Nice: NiceBackground}, args)
+	if want := []string{"-n", "10", "qemu", "-m", "512"}; program != "nice" || !slices.Equal(argv, want) {
+		t.Errorf("nice 10: %s %q, want nice %q", program, argv, want)
 	}
 }

@@ -17,6 +17,9 @@ const (
 	DefaultMemoryMiB  = 2048
 	DefaultCPUs       = 2
 	DefaultGuestFwdIP = "10.0.2.100"
+	// NiceBackground is Config.Nice for a VM that should leave the host's cores to a control
+	// plane booting beside it: at nice 10 a busy thread gets about a tenth of a contested core.
+	NiceBackground = 10
 	// defaultUserNet is slirp's own default network.
 	defaultUserNet = "10.0.2.0/24"
 )
@@ -69,6 +72,11 @@ type Config struct {
 	CPUs      int
 	// Accel is "tcg" or "kvm"; empty means DetectAccel().
 	Accel string
+	// Nice lowers QEMU's CPU priority: 0 (default) leaves it as the test's, 1 to 19 runs QEMU
+	// under nice(1). Under TCG every vCPU is a busy host thread, so on a small host a VM that
+	// can wait (a worker, a boot-chain check) should yield to a control plane whose API server
+	// is killed by its own probes when starved; NiceBackground is the value for those VMs.
+	Nice int
 
 	// Firmware: see FirmwareAuto.
 	Firmware Firmware
@@ -186,6 +194,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.MemoryMiB < 0 || c.CPUs < 0 {
 		return c, fmt.Errorf("%w: memory %d MiB, %d cpus", ErrInvalidConfig, c.MemoryMiB, c.CPUs)
+	}
+	if c.Nice < 0 || c.Nice > 19 {
+		return c, fmt.Errorf("%w: nice %d: want 0 to 19", ErrInvalidConfig, c.Nice)
 	}
 	if c.Firmware == FirmwareAuto {
 		c.Firmware = FirmwareUEFI

@@ -97,8 +97,9 @@ func Launch(ctx context.Context, cfg Config) (vm *VM, err error) {
 	if vm.qemuLog, err = os.Create(vm.qemuLogPath); err != nil {
 		return vm, fmt.Errorf("create qemu log: %w", err)
 	}
-	fmt.Fprintf(vm.qemuLog, "# %s %s\n", c.QEMU, strings.Join(vm.args, " "))
-	vm.cmd = exec.Command(c.QEMU, vm.args...)
+	program, argv := processArgv(c, vm.args)
+	fmt.Fprintf(vm.qemuLog, "# %s %s\n", program, strings.Join(argv, " "))
+	vm.cmd = exec.Command(program, argv...)
 	vm.cmd.Stdout, vm.cmd.Stderr = vm.qemuLog, vm.qemuLog
 	// Its own process group, so a terminal's ^C goes to the test only; killed with us.
 	vm.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}

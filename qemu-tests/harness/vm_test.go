@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -118,10 +120,12 @@ func TestLaunchFailure(t *testing.T) {
 	}
 }
 
-// TestKill cuts the power of a VM that is still in its firmware.
+// TestKill cuts the power of a VM that is still in its firmware; the VM runs at background
+// priority, which its threads must all have.
 func TestKill(t *testing.T) {
 	RequireVM(t)
-	vm := Start(t, Config{Name: "kill", MemoryMiB: 256, CPUs: 1})
+	vm := Start(t, Config{Name: "kill", MemoryMiB: 256, CPUs: 1, Nice: NiceBackground})
+	requireNice(t, vm.PID(), NiceBackground)
 	if err := vm.Kill(); err != nil {
 		t.Fatal(err)
 	}
@@ -131,5 +135,26 @@ func TestKill(t *testing.T) {
 	}
 	if _, err := vm.WaitFor(context.Background(), regexp.MustCompile(`never`)); !errors.Is(err, ErrConsoleClosed) {
 		t.Errorf("wait after Kill: %v, want ErrConsoleClosed", err)
+	}
+}
+
+// requireNice checks that every thread of process pid runs at nice value want (field 19 of
+// /proc/PID/task/TID/stat).
+func requireNice(t *testing.T, pid, want int) {
+	t.Helper()
+	stats, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/stat", pid))
+	if err != nil || len(stats) == 0 {
+		t.Fatalf("threads of qemu %d: %v", pid, err)
+	}
+	for _, stat := range stats {
+		b, err := os.ReadFile(stat)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The command name (field 2) may hold spaces; the fields after its ')' do not.
+		fields := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+		if got := fields[16]; got != strconv.Itoa(want) {
+			t.Errorf("%s: nice %s, want %d", stat, got, want)
+		}
 	}
 }

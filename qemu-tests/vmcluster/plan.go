@@ -225,11 +225,13 @@ func (p *Plan) ControlPlaneConfig() harness.Config {
 	}
 }
 
-// WorkerConfig is the worker's VM: its disk, its config drive, the link.
+// WorkerConfig is the worker's VM: its disk, its config drive, the link. It runs at background
+// priority: under TCG on a small host a worker unpacking its images would otherwise take the
+// cores the control plane's API server needs to answer its probes.
 func (p *Plan) WorkerConfig() harness.Config {
 	return harness.Config{
 		Name: "worker-1", Dir: filepath.Join(p.Dir, "worker-1"), LogDir: p.Dir, Disk: p.workerDisk, DiskFormat: "qcow2",
-		MemoryMiB: 2048, CPUs: 1,
+		MemoryMiB: 2048, CPUs: 1, Nice: harness.NiceBackground,
 		Drives: []harness.Drive{{Path: p.workerISO, Media: "cdrom"}},
 		Links:  []harness.Link{p.link[1]},
 	}
