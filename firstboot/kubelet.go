@@ -42,5 +42,5 @@ func startKubelet(ctx context.Context, n *Node) error {
 			return err
 		}
 	}
-	return waitHTTP(ctx, n, "kubelet", kubeletHealthz, nil, n.Timeouts.kubeletHealthy())
+	return waitHTTP(ctx, n, "kubelet", kubeletHealthz, localHealthClient(), n.Timeouts.kubeletHealthy())
 }

@@ -3,19 +3,21 @@ package firstboot
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
-	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/kilnproject/kiln/internal/layout"
 	"github.com/kilnproject/kiln/internal/manifests"
@@ -31,28 +33,22 @@ const pollInterval = time.Second
 // named timeout.
 var ErrTimeout = errors.New("timed out")
 
-// waitHTTP polls url until it answers 200 OK. roots verifies TLS; nil with an https URL
-// accepts any certificate (the controller manager and scheduler serve self-signed ones).
-func waitHTTP(ctx context.Context, n *Node, what, url string, roots *x509.CertPool, timeout time.Duration) error {
+// waitHTTP polls url with client until it answers 200 OK.
+func waitHTTP(ctx context.Context, n *Node, what, url string, client *http.Client, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
-		TLSClientConfig: &tls.Config{RootCAs: roots, InsecureSkipVerify: roots == nil},
-		Proxy:           nil,
-	}}
 	start := n.now()
 	var last string
 	for {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		resp, err := client.Do(req)
 		if err == nil {
-			resp.Body.Close()
+			last = describeAnswer(resp)
 			if resp.StatusCode == http.StatusOK {
 				n.say("[wait] %s healthy after %s", what, round(n.now().Sub(start)))
 				n.Log.Info("healthy", "component", what, "url", url, "after", n.now().Sub(start).String())
 				return nil
 			}
-			last = resp.Status
 		} else {
 			last = err.Error()
 		}
@@ -64,26 +60,69 @@ func waitHTTP(ctx context.Context, n *Node, what, url string, roots *x509.CertPo
 	}
 }
 
-// waitControlPlane waits for the API server (through the cluster CA, at the node's address),
-// then the controller manager and the scheduler.
+// describeAnswer reads and closes resp's body and says what it answered: its status, and for
+// a health endpoint's verbose answer the checks that failed ("[-]etcd failed: …"), else the
+// body's first line.
+func describeAnswer(resp *http.Response) string {
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode == http.StatusOK {
+		return resp.Status
+	}
+	var failed []string
+	for _, line := range strings.Split(string(body), "\n") {
+		if check, ok := strings.CutPrefix(line, "[-]"); ok {
+			failed = append(failed, strings.TrimSuffix(check, " failed: reason withheld"))
+		}
+	}
+	if len(failed) > 0 {
+		return resp.Status + ": failing checks: " + strings.Join(failed, ", ")
+	}
+	first, _, _ := strings.Cut(strings.TrimSpace(string(body)), "\n")
+	if len(first) > 200 {
+		first = first[:200] + "…"
+	}
+	if first == "" {
+		return resp.Status
+	}
+	return resp.Status + ": " + first
+}
+
+// localHealthClient polls the node's own components, which serve self-signed certificates
+// (controller manager, scheduler) or plain HTTP (kubelet).
+func localHealthClient() *http.Client {
+	return &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{InsecureSkipVerify: true},
+		Proxy:           nil,
+	}}
+}
+
+// waitControlPlane waits for the API server, then the controller manager and the scheduler.
+// Like kubeadm it asks the API server as admin (admin.conf), at the node's own address: an
+// anonymous request is forbidden until the API server's RBAC bootstrap is done, and only an
+// authorised one is told which of its checks still fail.
 func waitControlPlane(ctx context.Context, n *Node) error {
-	caPEM, err := os.ReadFile(n.path(layout.PKIPath("ca.crt")))
+	rc, err := clientcmd.BuildConfigFromFlags("", n.path(layout.KubeconfigPath(layout.AdminConf)))
 	if err != nil {
-		return err
+		return fmt.Errorf("load %s: %w", layout.KubeconfigPath(layout.AdminConf), err)
 	}
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(caPEM)
+	rc.Timeout = 5 * time.Second
+	admin, err := rest.HTTPClientFor(rc)
+	if err != nil {
+		return fmt.Errorf("client from %s: %w", layout.KubeconfigPath(layout.AdminConf), err)
+	}
 	port := int(n.Cluster.Init.LocalAPIEndpoint.BindPort)
-	api := "https://" + net.JoinHostPort(n.IP.String(), strconv.Itoa(port)) + "/readyz"
-	if err := waitHTTP(ctx, n, "kube-apiserver", api, roots, n.Timeouts.apiServerReady()); err != nil {
+	api := "https://" + net.JoinHostPort(n.IP.String(), strconv.Itoa(port)) + "/readyz?verbose"
+	if err := waitHTTP(ctx, n, "kube-apiserver", api, admin, n.Timeouts.apiServerReady()); err != nil {
 		return err
 	}
+	local := localHealthClient()
 	kcm := fmt.Sprintf("https://127.0.0.1:%d/healthz", manifests.ControllerManagerPort)
-	if err := waitHTTP(ctx, n, "kube-controller-manager", kcm, nil, n.Timeouts.controlPlaneHealthy()); err != nil {
+	if err := waitHTTP(ctx, n, "kube-controller-manager", kcm, local, n.Timeouts.controlPlaneHealthy()); err != nil {
 		return err
 	}
 	sched := fmt.Sprintf("https://127.0.0.1:%d/livez", manifests.SchedulerPort)
-	return waitHTTP(ctx, n, "kube-scheduler", sched, nil, n.Timeouts.controlPlaneHealthy())
+	return waitHTTP(ctx, n, "kube-scheduler", sched, local, n.Timeouts.controlPlaneHealthy())
 }
 
 // waitNodeRegistered waits for kubelet to register this node's Node object.

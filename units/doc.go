@@ -2,6 +2,7 @@
 // with, embedded into kiln so that "kiln build" places them into every image:
 //
 //	containerd.service, containerd's config   the runtime: systemd cgroups, the baked pause image
+//	crictl.yaml                               crictl's endpoints: containerd's socket
 //	kubelet.service + 10-kubeadm.conf         kubeadm's unit and drop-in, unchanged in spirit
 //	kiln-firstboot.service                    kiln-agent firstboot: once, after containerd,
 //	                                          before kubelet

@@ -22,6 +22,7 @@ type File struct {
 var Table = []File{
 	{Path: "/usr/lib/systemd/system/containerd.service", Source: "containerd.service", Mode: 0o644},
 	{Path: "/etc/containerd/config.toml", Source: "containerd-config.toml", Mode: 0o644},
+	{Path: "/etc/crictl.yaml", Source: "crictl.yaml", Mode: 0o644},
 	{Path: "/usr/lib/systemd/system/kubelet.service", Source: "kubelet.service", Mode: 0o644},
 	{Path: "/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf", Source: "10-kubeadm.conf", Mode: 0o644},
 	{Path: "/usr/lib/systemd/system/kiln-firstboot.service", Source: "kiln-firstboot.service", Mode: 0o644},

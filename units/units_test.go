@@ -3,6 +3,8 @@ package units
 import (
 	"strings"
 	"testing"
+
+	"github.com/kilnproject/kiln/internal/layout"
 )
 
 // Every file in the table exists, and every file in the package is in the table: a unit
@@ -38,6 +40,20 @@ func TestFirstbootOrdering(t *testing.T) {
 	} {
 		if !strings.Contains(string(data), want) {
 			t.Errorf("kiln-firstboot.service lacks %q", want)
+		}
+	}
+}
+
+// crictl on the node (the agent's failure report uses it) finds containerd through its config
+// file, the socket containerd listens on, and prints no warning about a missing config.
+func TestCrictlEndpoints(t *testing.T) {
+	data, err := Content(File{Source: "crictl.yaml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"runtime-endpoint", "image-endpoint"} {
+		if want := key + ": " + layout.ContainerdSock + "\n"; !strings.Contains(string(data), want) {
+			t.Errorf("crictl.yaml lacks %q", want)
 		}
 	}
 }
