@@ -98,22 +98,23 @@ func localHealthClient() *http.Client {
 }
 
 // waitControlPlane waits for the API server, then the controller manager and the scheduler.
-// Like kubeadm it asks the API server as admin (admin.conf), at the node's own address: an
-// anonymous request is forbidden until the API server's RBAC bootstrap is done, and only an
-// authorised one is told which of its checks still fail.
+// Like kubeadm's init it asks the API server with super-admin.conf (system:masters, which needs
+// no RBAC), at the node's own address: until the API server's RBAC bootstrap is done anyone
+// else is forbidden even /readyz, and only an authorised caller is told which checks still fail.
 func waitControlPlane(ctx context.Context, n *Node) error {
-	rc, err := clientcmd.BuildConfigFromFlags("", n.path(layout.KubeconfigPath(layout.AdminConf)))
+	conf := layout.KubeconfigPath(layout.SuperAdminConf)
+	rc, err := clientcmd.BuildConfigFromFlags("", n.path(conf))
 	if err != nil {
-		return fmt.Errorf("load %s: %w", layout.KubeconfigPath(layout.AdminConf), err)
+		return fmt.Errorf("load %s: %w", conf, err)
 	}
 	rc.Timeout = 5 * time.Second
-	admin, err := rest.HTTPClientFor(rc)
+	superAdmin, err := rest.HTTPClientFor(rc)
 	if err != nil {
-		return fmt.Errorf("client from %s: %w", layout.KubeconfigPath(layout.AdminConf), err)
+		return fmt.Errorf("client from %s: %w", conf, err)
 	}
 	port := int(n.Cluster.Init.LocalAPIEndpoint.BindPort)
 	api := "https://" + net.JoinHostPort(n.IP.String(), strconv.Itoa(port)) + "/readyz?verbose"
-	if err := waitHTTP(ctx, n, "kube-apiserver", api, admin, n.Timeouts.apiServerReady()); err != nil {
+	if err := waitHTTP(ctx, n, "kube-apiserver", api, superAdmin, n.Timeouts.apiServerReady()); err != nil {
 		return err
 	}
 	local := localHealthClient()
