@@ -97,11 +97,27 @@ func localHealthClient() *http.Client {
 	}}
 }
 
-// waitControlPlane waits for the API server, then the controller manager and the scheduler.
-// Like kubeadm's init it asks the API server with super-admin.conf (system:masters, which needs
-// no RBAC), at the node's own address: until the API server's RBAC bootstrap is done anyone
-// else is forbidden even /readyz, and only an authorised caller is told which checks still fail.
+// waitControlPlane waits for the API server at the node's own address, then the controller
+// manager and the scheduler.
 func waitControlPlane(ctx context.Context, n *Node) error {
+	port := int(n.Cluster.Init.LocalAPIEndpoint.BindPort)
+	if err := waitAPIServer(ctx, n, net.JoinHostPort(n.IP.String(), strconv.Itoa(port))); err != nil {
+		return err
+	}
+	local := localHealthClient()
+	kcm := fmt.Sprintf("https://127.0.0.1:%d/healthz", manifests.ControllerManagerPort)
+	if err := waitHTTP(ctx, n, "kube-controller-manager", kcm, local, n.Timeouts.controlPlaneHealthy()); err != nil {
+		return err
+	}
+	sched := fmt.Sprintf("https://127.0.0.1:%d/livez", manifests.SchedulerPort)
+	return waitHTTP(ctx, n, "kube-scheduler", sched, local, n.Timeouts.controlPlaneHealthy())
+}
+
+// waitAPIServer waits for the API server at endpoint (host:port) to answer /readyz. Like
+// kubeadm's init it asks with super-admin.conf (system:masters, which needs no RBAC): until the
+// API server's RBAC bootstrap is done anyone else is forbidden even /readyz, and only an
+// authorised caller is told which checks still fail.
+func waitAPIServer(ctx context.Context, n *Node, endpoint string) error {
 	conf := layout.KubeconfigPath(layout.SuperAdminConf)
 	rc, err := clientcmd.BuildConfigFromFlags("", n.path(conf))
 	if err != nil {
@@ -112,18 +128,7 @@ func waitControlPlane(ctx context.Context, n *Node) error {
 	if err != nil {
 		return fmt.Errorf("client from %s: %w", conf, err)
 	}
-	port := int(n.Cluster.Init.LocalAPIEndpoint.BindPort)
-	api := "https://" + net.JoinHostPort(n.IP.String(), strconv.Itoa(port)) + "/readyz?verbose"
-	if err := waitHTTP(ctx, n, "kube-apiserver", api, superAdmin, n.Timeouts.apiServerReady()); err != nil {
-		return err
-	}
-	local := localHealthClient()
-	kcm := fmt.Sprintf("https://127.0.0.1:%d/healthz", manifests.ControllerManagerPort)
-	if err := waitHTTP(ctx, n, "kube-controller-manager", kcm, local, n.Timeouts.controlPlaneHealthy()); err != nil {
-		return err
-	}
-	sched := fmt.Sprintf("https://127.0.0.1:%d/livez", manifests.SchedulerPort)
-	return waitHTTP(ctx, n, "kube-scheduler", sched, local, n.Timeouts.controlPlaneHealthy())
+	return waitHTTP(ctx, n, "kube-apiserver", "https://"+endpoint+"/readyz?verbose", superAdmin, n.Timeouts.apiServerReady())
 }
 
 // waitNodeRegistered waits for kubelet to register this node's Node object.
