@@ -9,7 +9,7 @@ FAILED_OUTPUT_LINES=${FAILED_OUTPUT_LINES:-300}
 
 log=$(mktemp "${TMPDIR:-/tmp}/kiln-test.XXXXXX")
 
-go test -count=1 -timeout 60m -v "$@" 2>&1 | tee "$log" | grep -E '^(ok|FAIL|---|\s+---|panic:|\s+\S+_test\.go:[0-9]+:)' 
+go test -count=1 -timeout 80m -v "$@" 2>&1 | tee "$log" | grep -E '^(ok|FAIL|---|\s+---|panic:|\s+\S+_test\.go:[0-9]+:)' 
 rc=${PIPESTATUS[0]}
 
 passed=$(grep -cE '^\s*--- PASS' "$log")

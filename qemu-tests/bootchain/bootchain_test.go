@@ -104,10 +104,11 @@ func TestFirstAndSecondBoot(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := writeFile(t, "config.ign", probeConfig(t))
+	harness.HoldHost(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 
-	first := harness.Start(t, harness.Config{Name: "first-boot", Nice: harness.NiceBackground, Disk: disk, DiskFormat: "qcow2",
+	first := harness.Start(t, harness.Config{Name: "first-boot", Disk: disk, DiskFormat: "qcow2",
 		FwCfg: []harness.FwCfg{{Name: "opt/com.coreos/config", File: cfg}}})
 	if _, err := first.WaitFor(ctx, regexp.MustCompile(`kiln-init: grew KILN-VAR`)); err != nil {
 		t.Fatal(err)
@@ -127,7 +128,7 @@ func TestFirstAndSecondBoot(t *testing.T) {
 	vars := first.UEFIVars()
 	first.Close()
 
-	second := harness.Start(t, harness.Config{Name: "second-boot", Nice: harness.NiceBackground, Disk: disk, DiskFormat: "qcow2", UEFIVars: vars,
+	second := harness.Start(t, harness.Config{Name: "second-boot", Disk: disk, DiskFormat: "qcow2", UEFIVars: vars,
 		FwCfg: []harness.FwCfg{{Name: "opt/com.coreos/config", File: cfg}}})
 	if _, err := second.WaitFor(ctx, ignSkipped); err != nil {
 		t.Fatal(err)
@@ -150,9 +151,10 @@ func TestConfigDrive(t *testing.T) {
 	if out, err := exec.Command("xorriso", "-as", "mkisofs", "-quiet", "-V", "config-2", "-J", "-R", "-o", iso, tree).CombinedOutput(); err != nil {
 		t.Fatalf("xorriso: %v\n%s", err, out)
 	}
+	harness.HoldHost(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
-	vm := harness.Start(t, harness.Config{Name: "config-drive", Nice: harness.NiceBackground, Disk: img.Raw, Overlay: true, OverlaySize: 4 << 30,
+	vm := harness.Start(t, harness.Config{Name: "config-drive", Disk: img.Raw, Overlay: true, OverlaySize: 4 << 30,
 		Drives: []harness.Drive{{Path: iso, Media: "cdrom"}}})
 	if _, err := vm.WaitFor(ctx, ignApplied); err != nil {
 		t.Fatal(err)
@@ -166,9 +168,10 @@ func TestInvalidConfigStops(t *testing.T) {
 	harness.RequireVM(t)
 	img := testimage.Worker(t)
 	bad := writeFile(t, "bad.ign", []byte(`{"ignition":{"version":"3.6.0"},"storage":{"files":[{"path":"relative/path"}]}}`))
+	harness.HoldHost(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	vm := harness.Start(t, harness.Config{Name: "invalid-config", Nice: harness.NiceBackground, Disk: img.Raw, Overlay: true,
+	vm := harness.Start(t, harness.Config{Name: "invalid-config", Disk: img.Raw, Overlay: true,
 		FwCfg: []harness.FwCfg{{Name: "opt/com.coreos/config", File: bad}}})
 	i, line, err := vm.WaitForAny(ctx, ignFailed, switching)
 	if err != nil {

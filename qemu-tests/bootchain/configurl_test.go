@@ -40,9 +40,10 @@ func TestConfigURL(t *testing.T) {
 	appendLine := img.KernelOptions(t) + " kiln.poweroff_on_failure kiln.net.gateway=off ignition.config.url=http://" +
 		harness.DefaultGuestFwdIP + "/config.ign"
 	t.Logf("kernel command line: %s", appendLine)
+	harness.HoldHost(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
-	vm := harness.Start(t, harness.Config{Name: "config-url", Nice: harness.NiceBackground, Disk: img.Raw, Overlay: true, OverlaySize: 4 << 30,
+	vm := harness.Start(t, harness.Config{Name: "config-url", Disk: img.Raw, Overlay: true, OverlaySize: 4 << 30,
 		Kernel: filepath.Join(img.PXE, imagebuild.PXEKernel), Initrd: filepath.Join(img.PXE, imagebuild.PXEInitrd),
 		Append:  appendLine,
 		UserNet: &harness.UserNet{GuestForwards: []harness.GuestForward{{GuestPort: 80, HostPort: srv.Port}}}})

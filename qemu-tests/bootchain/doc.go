@@ -3,6 +3,6 @@
 // fw_cfg or a config drive), keeps /etc and /var across boots on a read-only root, and stops
 // with a readable error on an invalid config.
 //
-// Its VMs run at harness.NiceBackground: make test runs this package beside the cluster
-// tests, whose control planes must win the host's cores (their deadlines are tighter).
+// Each test holds the host (harness.HoldHost) while its VM runs: make test runs this package
+// beside the cluster tests, whose control planes need the host's cores to themselves.
 package bootchain

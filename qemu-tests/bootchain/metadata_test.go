@@ -24,9 +24,10 @@ func TestConfigFromMetadataService(t *testing.T) {
 	imds := &loopback.IMDS{UserData: probeConfig(t)}
 	srv := loopback.Start(t, imds)
 	appendLine := img.KernelOptions(t) + " kiln.poweroff_on_failure kiln.net.gateway=off ignition.platform.id=aws"
+	harness.HoldHost(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
-	vm := harness.Start(t, harness.Config{Name: "metadata", Nice: harness.NiceBackground, Disk: img.Raw, Overlay: true, OverlaySize: 4 << 30,
+	vm := harness.Start(t, harness.Config{Name: "metadata", Disk: img.Raw, Overlay: true, OverlaySize: 4 << 30,
 		Kernel: filepath.Join(img.PXE, imagebuild.PXEKernel), Initrd: filepath.Join(img.PXE, imagebuild.PXEInitrd),
 		Append: appendLine,
 		UserNet: &harness.UserNet{Net: "169.254.0.0/16",

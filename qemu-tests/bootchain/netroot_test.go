@@ -46,9 +46,10 @@ func TestRootOverNetwork(t *testing.T) {
 	appendLine := img.KernelOptions(t) + " kiln.poweroff_on_failure kiln.net.gateway=off" +
 		" kiln.root.url=" + base + "/" + imagebuild.PXERoot + " kiln.root.sha256=" + string(m[1]) +
 		" ignition.config.url=" + base + "/config.ign"
+	harness.HoldHost(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
-	vm := harness.Start(t, harness.Config{Name: "net-root", Nice: harness.NiceBackground, MemoryMiB: 2048,
+	vm := harness.Start(t, harness.Config{Name: "net-root", MemoryMiB: 2048,
 		Kernel: filepath.Join(img.PXE, imagebuild.PXEKernel), Initrd: filepath.Join(img.PXE, imagebuild.PXEInitrd),
 		Append:  appendLine,
 		UserNet: &harness.UserNet{GuestForwards: []harness.GuestForward{{GuestPort: 80, HostPort: srv.Port}}}})

@@ -144,6 +144,7 @@ func prepare(t *testing.T, withWorker bool) *vmcluster.Plan {
 func TestTwoNodeCluster(t *testing.T) {
 	harness.RequireVM(t)
 	p := prepare(t, true)
+	harness.HoldHost(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 
@@ -211,6 +212,7 @@ func TestTwoNodeCluster(t *testing.T) {
 func TestInterruptedInit(t *testing.T) {
 	harness.RequireVM(t)
 	p := prepare(t, false)
+	harness.HoldHost(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 

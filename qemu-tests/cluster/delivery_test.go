@@ -53,6 +53,7 @@ func TestWorkersJoinByPXEAndUserData(t *testing.T) {
 	harness.RequireVM(t)
 	worker := testimage.Worker(t)
 	p := prepare(t, false)
+	harness.HoldHost(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 

@@ -14,6 +14,13 @@
 // VARS file of an earlier VM, to boot the same machine twice). A direct kernel boot (Kernel,
 // Initrd, Append) bypasses the firmware through SeaBIOS unless Firmware says UEFI.
 //
+// # Sharing the host
+//
+// HoldHost makes a test the only VM test on the machine running its VMs until it ends (a lock
+// file shared by every test process), and Config.Nice lowers the priority of a VM that can
+// wait. Under TCG every vCPU is a host thread that is busy whenever the guest is, and a control
+// plane starved of CPU has its API server killed by its own probes.
+//
 // # Accelerator
 //
 // DetectAccel returns "tcg" unless /dev/kvm opens and a probe VM (OVMF, no disk) reaches the
