@@ -99,8 +99,8 @@ func runKubectl(kubeconfig string, args ...string) (string, error) {
 
 // reportClusterOnFailure logs, when the test failed and the API server still answers, what
 // the cluster shows of itself: the nodes, every pod with its restarts, the certificate
-// requests, and the controller manager's log (its previous run's too), which approves and
-// signs joins and gives pod CIDRs. Call it after the VMs started: it runs before they stop.
+// requests, the controller manager's log (its previous run's too), which approves and signs
+// joins and gives pod CIDRs, and CoreDNS's logs, which name a failed lookup's cause. Call it after the VMs started: it runs before they stop.
 func reportClusterOnFailure(t *testing.T, p *vmcluster.Plan) {
 	t.Cleanup(func() {
 		if !t.Failed() {
@@ -113,6 +113,7 @@ func reportClusterOnFailure(t *testing.T, p *vmcluster.Plan) {
 			{"get", "csr"},
 			{"--namespace", "kube-system", "logs", kcm, "--previous", "--tail", "20"},
 			{"--namespace", "kube-system", "logs", kcm, "--tail", "20"},
+			{"--namespace", "kube-system", "logs", "--selector", "k8s-app=kube-dns", "--prefix", "--tail", "20"},
 		} {
 			out, err := runKubectl(p.Kubeconfig, args...)
 			if err != nil {
@@ -192,7 +193,7 @@ func TestTwoNodeCluster(t *testing.T) {
 	if err := vmcluster.WaitCoreDNS(ctx, client); err != nil {
 		t.Fatal(why(ctx, err))
 	}
-	logs, err := vmcluster.NetcheckPod(ctx, client, vmcluster.WorkerName)
+	logs, err := vmcluster.NetcheckPod(ctx, client, vmcluster.WorkerName, t.Logf)
 	t.Logf("netcheck on %s:\n%s", vmcluster.WorkerName, logs)
 	if err != nil {
 		t.Fatal(why(ctx, err))

@@ -81,10 +81,40 @@ func WaitCoreDNS(ctx context.Context, c kubernetes.Interface) error {
 	}
 }
 
+// netcheckAttempts is how many times NetcheckPod runs the check before it fails, and
+// netcheckRetryDelay the pause between two runs. A node Ready a moment ago may not have its
+// Service rules yet (kube-proxy's first sync is slow under TCG), nor CoreDNS its caches: the
+// check gets about a minute and a half to pass, then fails with every run's log.
+const (
+	netcheckAttempts   = 4
+	netcheckRetryDelay = 20 * time.Second
+)
+
 // NetcheckPod runs "kiln-agent netcheck" in a pod on node: the node's own kiln-agent binary,
 // mounted into a container of the baked pause image (a static binary needs nothing else), so
-// nothing is pulled. It returns the pod's log; an error when the check failed.
-func NetcheckPod(ctx context.Context, c kubernetes.Interface, node string) (string, error) {
+// nothing is pulled. It returns the log of the run that passed, or an error with the log of
+// every run when none did in netcheckAttempts; logf is told of each failed run.
+func NetcheckPod(ctx context.Context, c kubernetes.Interface, node string, logf func(format string, args ...any)) (string, error) {
+	var failures []string
+	for attempt := 1; ; attempt++ {
+		logs, err := netcheckOnce(ctx, c, node)
+		if err == nil {
+			return logs, nil
+		}
+		failures = append(failures, fmt.Sprintf("run %d: %v", attempt, err))
+		if attempt == netcheckAttempts || ctx.Err() != nil {
+			return "", errors.New(strings.Join(failures, "\n"))
+		}
+		logf("netcheck run %d of %d failed, again in %s: %v", attempt, netcheckAttempts, netcheckRetryDelay, err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(netcheckRetryDelay):
+		}
+	}
+}
+
+// netcheckOnce runs the netcheck pod once; its log, and an error when the check failed.
+func netcheckOnce(ctx context.Context, c kubernetes.Interface, node string) (string, error) {
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: "netcheck-" + node, Namespace: metav1.NamespaceDefault},
 		Spec: corev1.PodSpec{
