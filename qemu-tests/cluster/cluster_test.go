@@ -100,7 +100,8 @@ func runKubectl(kubeconfig string, args ...string) (string, error) {
 // reportClusterOnFailure logs, when the test failed and the API server still answers, what
 // the cluster shows of itself: the nodes, every pod with its restarts, the certificate
 // requests, the controller manager's log (its previous run's too), which approves and signs
-// joins and gives pod CIDRs, and CoreDNS's logs, which name a failed lookup's cause. Call it after the VMs started: it runs before they stop.
+// joins and gives pod CIDRs, and CoreDNS's logs, which name a failed lookup's cause. Call it
+// after the VMs started: it runs before they stop.
 func reportClusterOnFailure(t *testing.T, p *vmcluster.Plan) {
 	t.Cleanup(func() {
 		if !t.Failed() {

@@ -74,8 +74,8 @@ type Config struct {
 	Accel string
 	// Nice lowers QEMU's CPU priority: 0 (default) leaves it as the test's, 1 to 19 runs QEMU
 	// under nice(1). Under TCG every vCPU is a busy host thread, so on a small host a VM that
-	// can wait (a worker) should yield to a control plane whose API server
-	// is killed by its own probes when starved; NiceBackground is the value for those VMs.
+	// can wait (a worker) should yield to a control plane whose API server is killed by its
+	// own probes when starved; NiceBackground is the value for those VMs.
 	Nice int
 
 	// Firmware: see FirmwareAuto.
