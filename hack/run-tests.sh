@@ -3,13 +3,15 @@
 # line, "tests: N passed, N failed, N skipped", counting every test and subtest. While the
 # tests run it shows the result lines and the first line of each log message; when a test
 # fails it then shows that test's whole output (a VM's console tail, say), its last
-# FAILED_OUTPUT_LINES lines, and the same before a package's timeout panic, and keeps the log.
+# FAILED_OUTPUT_LINES lines, and the same before a package's timeout panic, and keeps the log
+# and the tests' artifacts (the VMs' console logs, from t.ArtifactDir).
 set -uo pipefail
 FAILED_OUTPUT_LINES=${FAILED_OUTPUT_LINES:-300}
 
 log=$(mktemp "${TMPDIR:-/tmp}/kiln-test.XXXXXX")
+artifacts=$(mktemp -d "${TMPDIR:-/tmp}/kiln-test-artifacts.XXXXXX")
 
-go test -count=1 -timeout 80m -v "$@" 2>&1 | tee "$log" | grep -E '^(ok|FAIL|---|\s+---|panic:|\s+\S+_test\.go:[0-9]+:)' 
+go test -count=1 -timeout 80m -artifacts -outputdir "$artifacts" -v "$@" 2>&1 | tee "$log" | grep -E '^(ok|FAIL|---|\s+---|panic:|\s+\S+_test\.go:[0-9]+:)' 
 rc=${PIPESTATUS[0]}
 
 passed=$(grep -cE '^\s*--- PASS' "$log")
@@ -41,8 +43,9 @@ if [[ $failed -gt 0 ]]; then
   failed_output
   echo
   echo "the whole log: $log"
+  echo "the tests' artifacts (console logs): $artifacts"
 else
-  rm -f "$log"
+  rm -rf "$log" "$artifacts"
 fi
 
 echo

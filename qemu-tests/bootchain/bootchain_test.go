@@ -122,7 +122,7 @@ func TestFirstAndSecondBoot(t *testing.T) {
 		t.Fatal(err)
 	}
 	if mib, _ := strconv.Atoi(regexp.MustCompile(`var-mib=(\d+)`).FindStringSubmatch(line.Text)[1]); mib < 4000 {
-		t.Errorf("/var has %d MiB on a 6 GiB disk: VAR did not grow", mib)
+		t.Errorf("/var has %d MiB on a 6 GiB disk (%q): VAR did not grow", mib, line.Text)
 	}
 	expectProbe(ctx, t, first, "1")
 	vars := first.UEFIVars()

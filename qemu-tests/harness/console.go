@@ -19,6 +19,11 @@ var ErrConsoleClosed = errors.New("console closed: qemu exited")
 // TailLines is how many console lines errors and failure reports show.
 const TailLines = 40
 
+// PromptQuiet is how long a line without a newline must go without a new byte before waits
+// match it: then it is a prompt waiting for input, not a line still arriving, and a regexp
+// capturing its end ("var-mib=(\d+)") sees all of it.
+const PromptQuiet = time.Second
+
 // Line is one line of the serial console.
 type Line struct {
 	// N counts lines from 0.
@@ -43,6 +48,7 @@ type console struct {
 	lines       []Line
 	partial     []byte        // the line being received
 	partialTime time.Duration // when its first byte arrived
+	partialLast time.Duration // when its last byte arrived
 	closed      bool          // the reader hit the end of the stream
 	changed     chan struct{} // closed and replaced whenever lines, partial or closed change
 }
@@ -80,6 +86,7 @@ func (c *console) add(p []byte, now time.Duration) {
 		if len(c.partial) == 0 {
 			c.partialTime = now
 		}
+		c.partialLast = now
 		i := bytes.IndexByte(p, '\n')
 		if i < 0 {
 			c.partial = append(c.partial, p...)
@@ -108,10 +115,12 @@ func (c *console) notify() {
 }
 
 // wait returns the first line from line from on that matches one of res, with the index of
-// the regexp. The line being received counts too, so prompts without a newline match. It
-// returns ErrConsoleClosed when the console ends first, or ctx's error.
+// the regexp. The line being received counts too once it has been quiet for PromptQuiet, so
+// prompts without a newline match. It returns ErrConsoleClosed when the console ends first, or
+// ctx's error.
 func (c *console) wait(ctx context.Context, from int, res []*regexp.Regexp) (int, Line, error) {
 	for {
+		var settled <-chan time.Time
 		c.mu.Lock()
 		for ; from < len(c.lines); from++ {
 			if i := matchAny(res, c.lines[from].Text); i >= 0 {
@@ -125,8 +134,12 @@ func (c *console) wait(ctx context.Context, from int, res []*regexp.Regexp) (int
 		if len(c.partial) > 0 && from <= len(c.lines) {
 			l := Line{N: len(c.lines), Time: c.partialTime, Text: cleanLine(c.partial)}
 			if i := matchAny(res, l.Text); i >= 0 {
-				c.mu.Unlock()
-				return i, l, nil
+				quiet := time.Since(c.start) - c.partialLast
+				if quiet >= PromptQuiet {
+					c.mu.Unlock()
+					return i, l, nil
+				}
+				settled = time.After(PromptQuiet - quiet)
 			}
 		}
 		closed, changed := c.closed, c.changed
@@ -138,6 +151,7 @@ func (c *console) wait(ctx context.Context, from int, res []*regexp.Regexp) (int
 		case <-ctx.Done():
 			return -1, Line{}, ctx.Err()
 		case <-changed:
+		case <-settled:
 		}
 	}
 }

@@ -90,6 +90,31 @@ func TestConsole(t *testing.T) {
 	}
 }
 
+// TestLineInPieces: a line arriving in pieces is matched whole, though its first piece
+// matches too, so a regexp capturing the line's end sees all of it.
+func TestLineInPieces(t *testing.T) {
+	c := newConsole(time.Now(), io.Discard)
+	r, w := io.Pipe()
+	go c.read(r)
+	defer w.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	found := make(chan Line, 1)
+	go func() {
+		_, l, err := c.wait(ctx, 0, []*regexp.Regexp{regexp.MustCompile(`var-mib=(\d+)`)})
+		if err != nil {
+			t.Error(err)
+		}
+		found <- l
+	}()
+	io.WriteString(w, "KILN-PROBE var-mib=5")
+	time.Sleep(PromptQuiet / 4)
+	io.WriteString(w, "843\n")
+	if l := <-found; l.Text != "KILN-PROBE var-mib=5843" {
+		t.Errorf("got %+v, want the whole line", l)
+	}
+}
+
 func TestPhases(t *testing.T) {
 	s := time.Second
 	lines := []Line{
