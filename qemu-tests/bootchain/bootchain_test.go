@@ -121,9 +121,11 @@ func TestFirstAndSecondBoot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if mib, _ := strconv.Atoi(regexp.MustCompile(`var-mib=(\d+)`).FindStringSubmatch(line.Text)[1]); mib < 4000 {
+	mib, _ := strconv.Atoi(regexp.MustCompile(`var-mib=(\d+)`).FindStringSubmatch(line.Text)[1])
+	if mib < 4000 {
 		t.Errorf("/var has %d MiB on a 6 GiB disk (%q): VAR did not grow", mib, line.Text)
 	}
+	t.Logf("/var has %d MiB on a 6 GiB disk", mib)
 	expectProbe(ctx, t, first, "1")
 	vars := first.UEFIVars()
 	first.Close()
