@@ -36,9 +36,9 @@
 // console byte is lost and nothing polls for a socket to appear. Every line is kept in memory
 // and written to NAME-console.log as "[  12.345s] text", the time being host time since QEMU
 // started and the text cleaned of terminal escape sequences. WaitFor, WaitForAny and
-// WaitForFrom wait for a line (or the line still being received, such as a prompt) matching a
-// regexp; they fail early when QEMU exits, and their errors carry the last TailLines lines
-// and the log paths.
+// WaitForFrom wait for a line matching a regexp, or for the line still being received once no
+// byte came for PromptQuiet (a prompt), never for half of a line still arriving; they fail
+// early when QEMU exits, and their errors carry the last TailLines lines and the log paths.
 //
 // BootMarkers is the one table of the lines that separate the boot phases: firmware (QEMU
 // start → "Linux version"), kernel (→ the first "kiln-init: " line), init (→ "kiln-init:
