@@ -8,9 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kilnproject/kiln/internal/clusterdir"
-	"github.com/kilnproject/kiln/internal/config"
-	"github.com/kilnproject/kiln/internal/nodeconfig"
+	"github.com/kilnproject/kiln/internal/cluster/clusterdir"
+	"github.com/kilnproject/kiln/internal/cluster/config"
+	"github.com/kilnproject/kiln/internal/cluster/nodeconfig"
 )
 
 // loadConfig is the config phase: it reads what Ignition wrote (see package nodeconfig for the

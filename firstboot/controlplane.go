@@ -8,12 +8,12 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/kilnproject/kiln/internal/clusterobjects"
-	"github.com/kilnproject/kiln/internal/kubeconfig"
-	"github.com/kilnproject/kiln/internal/kubeletconfig"
-	"github.com/kilnproject/kiln/internal/layout"
-	"github.com/kilnproject/kiln/internal/manifests"
-	"github.com/kilnproject/kiln/internal/pki"
+	"github.com/kilnproject/kiln/internal/agent/clusterobjects"
+	"github.com/kilnproject/kiln/internal/cluster/kubeconfig"
+	"github.com/kilnproject/kiln/internal/agent/kubeletconfig"
+	"github.com/kilnproject/kiln/internal/contract/layout"
+	"github.com/kilnproject/kiln/internal/agent/manifests"
+	"github.com/kilnproject/kiln/internal/cluster/pki"
 )
 
 // pkiInputs describes this node to the certificate table.

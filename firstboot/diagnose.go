@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kilnproject/kiln/internal/layout"
+	"github.com/kilnproject/kiln/internal/contract/layout"
 )
 
 // What reportContainers shows of exited containers' logs.

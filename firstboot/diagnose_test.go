@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kilnproject/kiln/internal/layout"
+	"github.com/kilnproject/kiln/internal/contract/layout"
 )
 
 // After a failed phase the console shows every container and the log tail of exited ones.

@@ -13,8 +13,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kilnproject/kiln/internal/layout"
-	"github.com/kilnproject/kiln/internal/nodeconfig"
+	"github.com/kilnproject/kiln/internal/contract/layout"
+	"github.com/kilnproject/kiln/internal/cluster/nodeconfig"
 )
 
 const testSecret = "0123456789abcdef"

@@ -5,8 +5,8 @@ import (
 	"os"
 	"time"
 
-	"github.com/kilnproject/kiln/internal/atomicfile"
-	"github.com/kilnproject/kiln/internal/layout"
+	"github.com/kilnproject/kiln/internal/common/atomicfile"
+	"github.com/kilnproject/kiln/internal/contract/layout"
 )
 
 // RoutesUnit keeps routes to the other nodes' pod ranges.

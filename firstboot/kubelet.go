@@ -6,8 +6,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/kilnproject/kiln/internal/atomicfile"
-	"github.com/kilnproject/kiln/internal/layout"
+	"github.com/kilnproject/kiln/internal/common/atomicfile"
+	"github.com/kilnproject/kiln/internal/contract/layout"
 )
 
 // KubeletUnit is kubelet's systemd unit.

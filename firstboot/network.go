@@ -9,8 +9,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/kilnproject/kiln/internal/atomicfile"
-	"github.com/kilnproject/kiln/internal/layout"
+	"github.com/kilnproject/kiln/internal/common/atomicfile"
+	"github.com/kilnproject/kiln/internal/contract/layout"
 )
 
 // configurePodNetwork waits for the node's pod CIDR and writes the CNI configuration for it:

@@ -9,9 +9,9 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/kilnproject/kiln/internal/config"
-	"github.com/kilnproject/kiln/internal/nodeconfig"
-	"github.com/kilnproject/kiln/internal/token"
+	"github.com/kilnproject/kiln/internal/cluster/config"
+	"github.com/kilnproject/kiln/internal/cluster/nodeconfig"
+	"github.com/kilnproject/kiln/internal/cluster/token"
 )
 
 // Files of the agent's own on the node.

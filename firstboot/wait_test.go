@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kilnproject/kiln/internal/hostcontrolplane/hostcontrolplanetest"
+	"github.com/kilnproject/kiln/internal/testkit/hostcontrolplanetest"
 )
 
 // notReady is what kube-apiserver's /readyz?verbose answers while its RBAC bootstrap runs.

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kilnproject/kiln/internal/diskimage"
-	"github.com/kilnproject/kiln/internal/initramfs"
+	"github.com/kilnproject/kiln/internal/build/diskimage"
+	"github.com/kilnproject/kiln/internal/build/initramfs"
 )
 
 // initrdModules are the kernel modules kiln-init loads, in order: what it takes to find and

@@ -12,8 +12,8 @@ import (
 	"sort"
 	"time"
 
-	"github.com/kilnproject/kiln/internal/diskimage"
-	"github.com/kilnproject/kiln/internal/profile"
+	"github.com/kilnproject/kiln/internal/build/diskimage"
+	"github.com/kilnproject/kiln/internal/build/profile"
 )
 
 // Options of one build.

@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/kilnproject/kiln/imagebuild"
-	"github.com/kilnproject/kiln/internal/diskimage"
-	"github.com/kilnproject/kiln/internal/profile"
+	"github.com/kilnproject/kiln/internal/build/diskimage"
+	"github.com/kilnproject/kiln/internal/build/profile"
 	"github.com/kilnproject/kiln/qemu-tests/harness"
 	"github.com/kilnproject/kiln/qemu-tests/testimage"
 )

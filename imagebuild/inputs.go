@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/kilnproject/kiln/internal/artifactstore"
-	"github.com/kilnproject/kiln/internal/profile"
+	"github.com/kilnproject/kiln/internal/build/artifactstore"
+	"github.com/kilnproject/kiln/internal/build/profile"
 )
 
 // nodeBinaries places binary artifacts in the root filesystem: what every node runs.

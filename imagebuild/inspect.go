@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/kilnproject/kiln/internal/diskimage"
+	"github.com/kilnproject/kiln/internal/build/diskimage"
 )
 
 // Inspection is what `kiln inspect` reports of a built image.

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kilnproject/kiln/internal/diskimage"
-	"github.com/kilnproject/kiln/internal/profile"
+	"github.com/kilnproject/kiln/internal/build/diskimage"
+	"github.com/kilnproject/kiln/internal/build/profile"
 )
 
 // Files of the PXE bundle.

@@ -9,8 +9,8 @@ import (
 	"os/exec"
 	"path/filepath"
 
-	"github.com/kilnproject/kiln/internal/ociarchive"
-	"github.com/kilnproject/kiln/internal/profile"
+	"github.com/kilnproject/kiln/internal/build/ociarchive"
+	"github.com/kilnproject/kiln/internal/build/profile"
 )
 
 // MetadataPath is where an image describes itself (name, role, versions, artifacts, baked

@@ -8,7 +8,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/kilnproject/kiln/internal/ignitionconfig"
+	"github.com/kilnproject/kiln/internal/build/ignitionconfig"
 )
 
 // presetFile enables the units a profile's snippet marks enabled: the image ships an empty

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kilnproject/kiln/internal/layout"
+	"github.com/kilnproject/kiln/internal/contract/layout"
 )
 
 // Every file in the table exists, and every file in the package is in the table: a unit

@@ -11,8 +11,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/kilnproject/kiln/firstboot"
-	"github.com/kilnproject/kiln/internal/config"
-	"github.com/kilnproject/kiln/internal/nodeconfig"
+	"github.com/kilnproject/kiln/internal/cluster/config"
+	"github.com/kilnproject/kiln/internal/cluster/nodeconfig"
 	"github.com/kilnproject/kiln/qemu-tests/vmcluster"
 )
 

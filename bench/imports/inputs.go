@@ -9,8 +9,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/kilnproject/kiln/internal/artifactstore"
-	"github.com/kilnproject/kiln/internal/ociimage"
+	"github.com/kilnproject/kiln/internal/build/artifactstore"
+	"github.com/kilnproject/kiln/internal/build/ociimage"
 )
 
 // Kinds of the artifacts the benchmark reads, as the lock records them.

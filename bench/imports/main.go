@@ -30,9 +30,9 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/kilnproject/kiln/internal/envexpand"
-	"github.com/kilnproject/kiln/internal/ociimage"
-	"github.com/kilnproject/kiln/internal/profile"
+	"github.com/kilnproject/kiln/internal/build/envexpand"
+	"github.com/kilnproject/kiln/internal/build/ociimage"
+	"github.com/kilnproject/kiln/internal/build/profile"
 )
 
 // defaultProfile is the profile whose images are imported unless --images names them.

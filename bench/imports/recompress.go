@@ -16,8 +16,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
-	"github.com/kilnproject/kiln/internal/ociarchive"
-	"github.com/kilnproject/kiln/internal/ociimage"
+	"github.com/kilnproject/kiln/internal/build/ociarchive"
+	"github.com/kilnproject/kiln/internal/build/ociimage"
 )
 
 // blobsDir is where an OCI image layout keeps its blobs.

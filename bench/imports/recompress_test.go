@@ -9,8 +9,8 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
-	"github.com/kilnproject/kiln/internal/ociarchive"
-	"github.com/kilnproject/kiln/internal/ociimage"
+	"github.com/kilnproject/kiln/internal/build/ociarchive"
+	"github.com/kilnproject/kiln/internal/build/ociimage"
 )
 
 const testRef = "registry.k8s.io/pause:3.10.2"

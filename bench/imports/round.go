@@ -10,7 +10,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/kilnproject/kiln/internal/ociimage"
+	"github.com/kilnproject/kiln/internal/build/ociimage"
 )
 
 // configuration is one way of running the images phase.

@@ -10,7 +10,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/kilnproject/kiln/internal/hostcontrolplane/hostcontrolplanetest"
+	"github.com/kilnproject/kiln/internal/testkit/hostcontrolplanetest"
 )
 
 // TestMain lets the test binary be a simulated node, as the benchmark runs itself.

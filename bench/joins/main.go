@@ -30,8 +30,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/kilnproject/kiln/internal/hostcontrolplane"
-	"github.com/kilnproject/kiln/internal/tlsbootstrap"
+	"github.com/kilnproject/kiln/internal/testkit/hostcontrolplane"
+	"github.com/kilnproject/kiln/internal/testkit/tlsbootstrap"
 )
 
 // options are the command-line flags.

@@ -10,10 +10,10 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/kilnproject/kiln/internal/config"
-	"github.com/kilnproject/kiln/internal/discovery"
-	"github.com/kilnproject/kiln/internal/pki"
-	"github.com/kilnproject/kiln/internal/tlsbootstrap"
+	"github.com/kilnproject/kiln/internal/cluster/config"
+	"github.com/kilnproject/kiln/internal/agent/discovery"
+	"github.com/kilnproject/kiln/internal/cluster/pki"
+	"github.com/kilnproject/kiln/internal/testkit/tlsbootstrap"
 )
 
 // A simulated node is this program run again as a process of its own: the parent starts it

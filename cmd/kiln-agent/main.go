@@ -17,8 +17,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kilnproject/kiln/firstboot"
-	"github.com/kilnproject/kiln/internal/journalslog"
-	"github.com/kilnproject/kiln/internal/netcheck"
+	"github.com/kilnproject/kiln/internal/agent/journalslog"
+	"github.com/kilnproject/kiln/internal/agent/netcheck"
 )
 
 func main() {

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/kilnproject/kiln/internal/earlyboot"
+	"github.com/kilnproject/kiln/internal/initrd/earlyboot"
 )
 
 func main() {

@@ -11,9 +11,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/kilnproject/kiln/internal/artifacts"
-	"github.com/kilnproject/kiln/internal/artifactstore"
-	"github.com/kilnproject/kiln/internal/envexpand"
+	"github.com/kilnproject/kiln/internal/build/artifacts"
+	"github.com/kilnproject/kiln/internal/build/artifactstore"
+	"github.com/kilnproject/kiln/internal/build/envexpand"
 )
 
 func newArtifactsCommand() *cobra.Command {

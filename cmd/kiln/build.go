@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kilnproject/kiln/imagebuild"
-	"github.com/kilnproject/kiln/internal/profile"
+	"github.com/kilnproject/kiln/internal/build/profile"
 )
 
 func newBuildCommand() *cobra.Command {

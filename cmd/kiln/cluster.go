@@ -7,8 +7,8 @@ import (
 	"github.com/spf13/cobra"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/kilnproject/kiln/internal/clusterdir"
-	"github.com/kilnproject/kiln/internal/config"
+	"github.com/kilnproject/kiln/internal/cluster/clusterdir"
+	"github.com/kilnproject/kiln/internal/cluster/config"
 )
 
 func newClusterCommand() *cobra.Command {

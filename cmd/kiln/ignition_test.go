@@ -11,8 +11,8 @@ import (
 
 	ignition "github.com/coreos/ignition/v2/config/v3_6"
 
-	"github.com/kilnproject/kiln/internal/ignitionconfig"
-	"github.com/kilnproject/kiln/internal/nodeconfig"
+	"github.com/kilnproject/kiln/internal/build/ignitionconfig"
+	"github.com/kilnproject/kiln/internal/cluster/nodeconfig"
 )
 
 func initCluster(t *testing.T) string {

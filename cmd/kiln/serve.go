@@ -13,7 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/kilnproject/kiln/internal/bootserver"
+	"github.com/kilnproject/kiln/internal/build/bootserver"
 )
 
 func newServeCommand() *cobra.Command {

@@ -11,9 +11,9 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/kilnproject/kiln/internal/clusterdir"
-	"github.com/kilnproject/kiln/internal/config"
-	"github.com/kilnproject/kiln/internal/token"
+	"github.com/kilnproject/kiln/internal/cluster/clusterdir"
+	"github.com/kilnproject/kiln/internal/cluster/config"
+	"github.com/kilnproject/kiln/internal/cluster/token"
 )
 
 // tokenTarget is where token commands work: a cluster directory (offline) or a live cluster

@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/kilnproject/kiln/imagebuild"
-	"github.com/kilnproject/kiln/internal/bootserver"
-	"github.com/kilnproject/kiln/internal/nodeconfig"
+	"github.com/kilnproject/kiln/internal/build/bootserver"
+	"github.com/kilnproject/kiln/internal/cluster/nodeconfig"
 	"github.com/kilnproject/kiln/qemu-tests/harness"
 	"github.com/kilnproject/kiln/qemu-tests/loopback"
 	"github.com/kilnproject/kiln/qemu-tests/testimage"

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kilnproject/kiln/internal/initramfs"
+	"github.com/kilnproject/kiln/internal/build/initramfs"
 )
 
 // rootfsTar returns the Debian rootfs tarball "make rootfs" leaves in the kiln cache, or skips

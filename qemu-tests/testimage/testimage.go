@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/kilnproject/kiln/imagebuild"
-	"github.com/kilnproject/kiln/internal/profile"
+	"github.com/kilnproject/kiln/internal/build/profile"
 )
 
 // Images are the outputs of one build of a profile.

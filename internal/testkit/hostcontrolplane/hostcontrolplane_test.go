@@ -1,0 +1,97 @@
+package hostcontrolplane
+
+import (
+	"errors"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/kilnproject/kiln/internal/cluster/config"
+	"github.com/kilnproject/kiln/internal/agent/manifests"
+)
+
+// renderedPods are kiln's static pods for a control plane at DefaultAdvertiseAddress:6443,
+// with a ControlPlane whose ports are remapped as Start remaps them.
+func renderedPods(t *testing.T) (*ControlPlane, map[string]*corev1.Pod) {
+	t.Helper()
+	cfg := config.Default()
+	cfg.Cluster.ControlPlaneEndpoint = DefaultAdvertiseAddress + ":6443"
+	cfg.Init.LocalAPIEndpoint = config.APIEndpoint{AdvertiseAddress: DefaultAdvertiseAddress, BindPort: 6443}
+	pods, err := manifests.StaticPods(&manifests.Inputs{Config: cfg, NodeName: DefaultNodeName, AdvertiseAddress: net.ParseIP(DefaultAdvertiseAddress)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp := &ControlPlane{NodeRoot: "/tmp/node", ports: map[int]int{
+		manifests.EtcdClientPort:        40001,
+		manifests.EtcdPeerPort:          40002,
+		manifests.EtcdMetricsPort:       40003,
+		manifests.ControllerManagerPort: 40004,
+		manifests.SchedulerPort:         40005,
+	}}
+	byName := map[string]*corev1.Pod{}
+	for _, p := range pods {
+		byName[p.Name] = p
+	}
+	return cp, byName
+}
+
+func TestRemapMovesEveryNodePathAndFixedPort(t *testing.T) {
+	cp, pods := renderedPods(t)
+	for name, pod := range pods {
+		args := cp.remap(pod.Spec.Containers[0].Command)
+		if len(args) != len(pod.Spec.Containers[0].Command) {
+			t.Errorf("%s: remap changed the number of arguments", name)
+		}
+		for _, arg := range args {
+			for _, dir := range hostDirs {
+				if strings.Contains(arg, "="+dir) {
+					t.Errorf("%s: %q still names %s", name, arg, dir)
+				}
+			}
+			for port := range cp.ports {
+				if strings.Contains(arg, ":"+strconv.Itoa(port)) {
+					t.Errorf("%s: %q still names port %d", name, arg, port)
+				}
+			}
+		}
+	}
+	etcd := strings.Join(cp.remap(pods["etcd"].Spec.Containers[0].Command), " ")
+	for _, want := range []string{"=/tmp/node/etc/kubernetes/pki/etcd/", "=/tmp/node/var/lib/etcd", "127.0.0.1:40001", ":40002"} {
+		if !strings.Contains(etcd, want) {
+			t.Errorf("remapped etcd command lacks %q:\n%s", want, etcd)
+		}
+	}
+}
+
+func TestHealthURLIsTheRemappedProbe(t *testing.T) {
+	cp, pods := renderedPods(t)
+	for name, want := range map[string]string{
+		"etcd":                    "http://127.0.0.1:40003/readyz",
+		"kube-apiserver":          "https://" + DefaultAdvertiseAddress + ":6443/readyz",
+		"kube-controller-manager": "https://127.0.0.1:40004/healthz",
+		"kube-scheduler":          "https://127.0.0.1:40005/readyz",
+	} {
+		if got := cp.healthURL(pods[name]); got != want {
+			t.Errorf("%s: health URL %s, want %s", name, got, want)
+		}
+	}
+}
+
+func TestBinDirFromEnv(t *testing.T) {
+	t.Setenv(EnvBinDir, "")
+	t.Setenv(EnvRequire, "")
+	if _, err := BinDirFromEnv(); !errors.Is(err, ErrNoBinaries) {
+		t.Errorf("unset: got %v, want ErrNoBinaries", err)
+	}
+	t.Setenv(EnvRequire, "1")
+	if _, err := BinDirFromEnv(); err == nil || errors.Is(err, ErrNoBinaries) {
+		t.Errorf("unset but required: got %v, want another error", err)
+	}
+	t.Setenv(EnvBinDir, t.TempDir())
+	if _, err := BinDirFromEnv(); err == nil || !strings.Contains(err.Error(), "etcd") {
+		t.Errorf("empty directory: got %v, want an error naming etcd", err)
+	}
+}
