@@ -9,11 +9,11 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/kilnproject/kiln/internal/agent/clusterobjects"
-	"github.com/kilnproject/kiln/internal/cluster/kubeconfig"
 	"github.com/kilnproject/kiln/internal/agent/kubeletconfig"
-	"github.com/kilnproject/kiln/internal/contract/layout"
 	"github.com/kilnproject/kiln/internal/agent/manifests"
+	"github.com/kilnproject/kiln/internal/cluster/kubeconfig"
 	"github.com/kilnproject/kiln/internal/cluster/pki"
+	"github.com/kilnproject/kiln/internal/contract/layout"
 )
 
 // pkiInputs describes this node to the certificate table.

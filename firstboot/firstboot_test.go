@@ -13,8 +13,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kilnproject/kiln/internal/contract/layout"
 	"github.com/kilnproject/kiln/internal/cluster/nodeconfig"
+	"github.com/kilnproject/kiln/internal/contract/layout"
 )
 
 const testSecret = "0123456789abcdef"

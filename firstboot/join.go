@@ -12,12 +12,12 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
-	"github.com/kilnproject/kiln/internal/common/atomicfile"
 	"github.com/kilnproject/kiln/internal/agent/clusterobjects"
 	"github.com/kilnproject/kiln/internal/agent/discovery"
 	"github.com/kilnproject/kiln/internal/cluster/kubeconfig"
-	"github.com/kilnproject/kiln/internal/contract/layout"
 	"github.com/kilnproject/kiln/internal/cluster/nodeconfig"
+	"github.com/kilnproject/kiln/internal/common/atomicfile"
+	"github.com/kilnproject/kiln/internal/contract/layout"
 )
 
 // Discovery backoff: a worker that boots before its control plane asks again, less and less

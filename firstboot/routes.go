@@ -3,9 +3,9 @@ package firstboot
 import (
 	"context"
 
-	"github.com/kilnproject/kiln/internal/contract/layout"
-	"github.com/kilnproject/kiln/internal/cluster/nodeconfig"
 	"github.com/kilnproject/kiln/internal/agent/podroutes"
+	"github.com/kilnproject/kiln/internal/cluster/nodeconfig"
+	"github.com/kilnproject/kiln/internal/contract/layout"
 )
 
 // KeepRoutes runs the pod-route keeper with the node's kubelet credentials (which may read

@@ -12,11 +12,11 @@ import (
 	"github.com/coreos/ignition/v2/config/v3_6/types"
 	"sigs.k8s.io/yaml"
 
+	"github.com/kilnproject/kiln/internal/build/ignitionconfig"
 	"github.com/kilnproject/kiln/internal/cluster/clusterdir"
 	"github.com/kilnproject/kiln/internal/cluster/config"
-	"github.com/kilnproject/kiln/internal/testkit/hostcontrolplane"
-	"github.com/kilnproject/kiln/internal/build/ignitionconfig"
 	"github.com/kilnproject/kiln/internal/cluster/nodeconfig"
+	"github.com/kilnproject/kiln/internal/testkit/hostcontrolplane"
 	"github.com/kilnproject/kiln/qemu-tests/vmcluster"
 )
 

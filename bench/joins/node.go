@@ -10,8 +10,8 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/kilnproject/kiln/internal/cluster/config"
 	"github.com/kilnproject/kiln/internal/agent/discovery"
+	"github.com/kilnproject/kiln/internal/cluster/config"
 	"github.com/kilnproject/kiln/internal/cluster/pki"
 	"github.com/kilnproject/kiln/internal/testkit/tlsbootstrap"
 )

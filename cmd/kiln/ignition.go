@@ -10,10 +10,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/kilnproject/kiln/internal/common/atomicfile"
-	"github.com/kilnproject/kiln/internal/cluster/clusterdir"
 	"github.com/kilnproject/kiln/internal/build/ignitionconfig"
+	"github.com/kilnproject/kiln/internal/cluster/clusterdir"
 	"github.com/kilnproject/kiln/internal/cluster/nodeconfig"
+	"github.com/kilnproject/kiln/internal/common/atomicfile"
 )
 
 // ignitionFileMode is the mode of written configs: a control-plane config holds the CA keys.

@@ -12,12 +12,12 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/kilnproject/kiln/internal/common/atomicfile"
+	"github.com/kilnproject/kiln/internal/build/ignitionconfig"
 	"github.com/kilnproject/kiln/internal/cluster/clusterdir"
 	"github.com/kilnproject/kiln/internal/cluster/config"
-	"github.com/kilnproject/kiln/internal/build/ignitionconfig"
 	"github.com/kilnproject/kiln/internal/cluster/kubeconfig"
 	"github.com/kilnproject/kiln/internal/cluster/nodeconfig"
+	"github.com/kilnproject/kiln/internal/common/atomicfile"
 	"github.com/kilnproject/kiln/qemu-tests/harness"
 )
 

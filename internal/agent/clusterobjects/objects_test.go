@@ -13,8 +13,8 @@ import (
 	bootstrapapi "k8s.io/cluster-bootstrap/token/api"
 
 	"github.com/kilnproject/kiln/internal/cluster/config"
-	"github.com/kilnproject/kiln/internal/testkit/golden"
 	"github.com/kilnproject/kiln/internal/cluster/token"
+	"github.com/kilnproject/kiln/internal/testkit/golden"
 )
 
 // testInputs is a fixed cluster: the default configuration with an endpoint, one token that

@@ -9,8 +9,8 @@ import (
 
 	"sigs.k8s.io/yaml"
 
-	"github.com/kilnproject/kiln/internal/common/atomicfile"
 	"github.com/kilnproject/kiln/internal/build/source"
+	"github.com/kilnproject/kiln/internal/common/atomicfile"
 	"github.com/kilnproject/kiln/internal/common/strictyaml"
 )
 

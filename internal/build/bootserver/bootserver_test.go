@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kilnproject/kiln/internal/build/ignitionconfig"
 	"github.com/kilnproject/kiln/internal/cluster/clusterdir"
 	"github.com/kilnproject/kiln/internal/cluster/config"
-	"github.com/kilnproject/kiln/internal/build/ignitionconfig"
 	"github.com/kilnproject/kiln/internal/cluster/nodeconfig"
 )
 

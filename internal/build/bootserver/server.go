@@ -14,8 +14,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/kilnproject/kiln/internal/cluster/clusterdir"
 	"github.com/kilnproject/kiln/internal/build/ignitionconfig"
+	"github.com/kilnproject/kiln/internal/cluster/clusterdir"
 	"github.com/kilnproject/kiln/internal/cluster/nodeconfig"
 )
 

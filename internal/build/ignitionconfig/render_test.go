@@ -12,8 +12,8 @@ import (
 	ignition "github.com/coreos/ignition/v2/config/v3_6"
 
 	"github.com/kilnproject/kiln/internal/cluster/clusterdir"
-	"github.com/kilnproject/kiln/internal/contract/layout"
 	"github.com/kilnproject/kiln/internal/cluster/nodeconfig"
+	"github.com/kilnproject/kiln/internal/contract/layout"
 )
 
 // clusterSource returns what the cluster directory holds for a node path, nil when the file is

@@ -10,10 +10,10 @@ import (
 
 	"github.com/kilnproject/kiln/internal/cluster/config"
 	"github.com/kilnproject/kiln/internal/cluster/kubeconfig"
-	"github.com/kilnproject/kiln/internal/contract/layout"
 	"github.com/kilnproject/kiln/internal/cluster/pin"
 	"github.com/kilnproject/kiln/internal/cluster/pki"
 	"github.com/kilnproject/kiln/internal/cluster/token"
+	"github.com/kilnproject/kiln/internal/contract/layout"
 )
 
 // Files of a cluster directory.

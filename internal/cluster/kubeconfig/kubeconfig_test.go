@@ -10,9 +10,9 @@ import (
 	"testing"
 
 	"github.com/kilnproject/kiln/internal/cluster/config"
-	"github.com/kilnproject/kiln/internal/testkit/golden"
 	"github.com/kilnproject/kiln/internal/cluster/kubeconfig"
 	"github.com/kilnproject/kiln/internal/cluster/pki"
+	"github.com/kilnproject/kiln/internal/testkit/golden"
 	"github.com/kilnproject/kiln/internal/testkit/pkitest"
 )
 

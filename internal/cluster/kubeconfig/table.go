@@ -11,8 +11,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/kilnproject/kiln/internal/contract/layout"
 	"github.com/kilnproject/kiln/internal/cluster/pki"
+	"github.com/kilnproject/kiln/internal/contract/layout"
 )
 
 // Inputs are what the kubeconfig files depend on.

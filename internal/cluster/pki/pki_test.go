@@ -14,8 +14,8 @@ import (
 	"testing"
 
 	"github.com/kilnproject/kiln/internal/cluster/config"
-	"github.com/kilnproject/kiln/internal/testkit/golden"
 	"github.com/kilnproject/kiln/internal/cluster/pki"
+	"github.com/kilnproject/kiln/internal/testkit/golden"
 	"github.com/kilnproject/kiln/internal/testkit/pkitest"
 )
 

@@ -13,9 +13,9 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/kilnproject/kiln/internal/agent/manifests"
 	"github.com/kilnproject/kiln/internal/cluster/clusterdir"
 	"github.com/kilnproject/kiln/internal/cluster/config"
-	"github.com/kilnproject/kiln/internal/agent/manifests"
 	"github.com/kilnproject/kiln/internal/cluster/token"
 )
 

@@ -9,8 +9,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/kilnproject/kiln/internal/cluster/config"
 	"github.com/kilnproject/kiln/internal/agent/manifests"
+	"github.com/kilnproject/kiln/internal/cluster/config"
 )
 
 // renderedPods are kiln's static pods for a control plane at DefaultAdvertiseAddress:6443,

@@ -9,12 +9,12 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/kilnproject/kiln/internal/agent/manifests"
 	"github.com/kilnproject/kiln/internal/cluster/clusterdir"
 	"github.com/kilnproject/kiln/internal/cluster/config"
 	"github.com/kilnproject/kiln/internal/cluster/kubeconfig"
-	"github.com/kilnproject/kiln/internal/contract/layout"
-	"github.com/kilnproject/kiln/internal/agent/manifests"
 	"github.com/kilnproject/kiln/internal/cluster/pki"
+	"github.com/kilnproject/kiln/internal/contract/layout"
 )
 
 // createCluster does what "kiln cluster init" does: a default configuration with the API server

@@ -17,15 +17,15 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/kilnproject/kiln/internal/agent/clusterobjects"
-	"github.com/kilnproject/kiln/internal/cluster/config"
 	"github.com/kilnproject/kiln/internal/agent/discovery"
-	"github.com/kilnproject/kiln/internal/testkit/hostcontrolplane"
-	"github.com/kilnproject/kiln/internal/testkit/hostcontrolplanetest"
+	"github.com/kilnproject/kiln/internal/cluster/config"
 	"github.com/kilnproject/kiln/internal/cluster/kubeconfig"
 	"github.com/kilnproject/kiln/internal/cluster/pin"
 	"github.com/kilnproject/kiln/internal/cluster/pki"
-	"github.com/kilnproject/kiln/internal/testkit/tlsbootstrap"
 	"github.com/kilnproject/kiln/internal/cluster/token"
+	"github.com/kilnproject/kiln/internal/testkit/hostcontrolplane"
+	"github.com/kilnproject/kiln/internal/testkit/hostcontrolplanetest"
+	"github.com/kilnproject/kiln/internal/testkit/tlsbootstrap"
 )
 
 // cluster is a running control plane made by kiln, plus clients with what its operator holds.
