@@ -1,4 +1,5 @@
-// Package atomicfile writes files so that a reader, or a node that loses power, sees either the
-// old content or the new one, never half of it: write a temp file beside the target, fsync,
-// chmod, rename.
+// Package atomicfile is kiln's one way to write a file: a temp file beside the target, its mode
+// set, fsync, rename over the target, fsync of the directory (as google/renameio does), so that a
+// reader, or a node that loses power, sees either the old content or the new one, never half of
+// it, and the new name survives the power cut too. Standard library only: kiln-init uses it.
 package atomicfile
