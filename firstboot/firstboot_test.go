@@ -157,7 +157,7 @@ func TestConfigPhaseWorker(t *testing.T) {
 		t.Fatal(err)
 	}
 	if n.Name != "worker-1" || n.IP.String() != "192.168.100.11" || n.Token.Value() != "abcdef."+testSecret {
-		t.Errorf("config phase: name %q ip %v token id %q", n.Name, n.IP, n.Token.ID())
+		t.Errorf("config phase: name %q ip %v token id %q", n.Name, n.IP, n.Token.ID)
 	}
 	for what, text := range map[string]string{"log": log.String(), "console": console.String()} {
 		if strings.Contains(text, testSecret) {

@@ -51,9 +51,9 @@ type Node struct {
 
 	// Set by the config phase.
 	Config  *nodeconfig.NodeConfig
-	Cluster *config.Config   // control plane: cluster.yaml
-	Tokens  []*token.Token   // control plane: tokens.yaml
-	Token   nodeconfig.Token // worker: the bootstrap token
+	Cluster *config.Config // control plane: cluster.yaml
+	Tokens  []*token.Token // control plane: tokens.yaml
+	Token   token.Token    // worker: the bootstrap token
 	Name    string
 	IP      net.IP
 }

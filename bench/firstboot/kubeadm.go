@@ -13,6 +13,7 @@ import (
 	"github.com/kilnproject/kiln/firstboot"
 	"github.com/kilnproject/kiln/internal/cluster/config"
 	"github.com/kilnproject/kiln/internal/cluster/nodeconfig"
+	"github.com/kilnproject/kiln/internal/cluster/tokensecret"
 	"github.com/kilnproject/kiln/qemu-tests/vmcluster"
 )
 
@@ -110,7 +111,7 @@ func initConfiguration(p *vmcluster.Plan, name, ip string) ([]byte, error) {
 	}
 	var bootstrapTokens []any
 	for _, t := range tokens {
-		bt := t.ToConfig()
+		bt := tokensecret.ToConfig(t)
 		// kubeadm defaults a missing TTL and then refuses a TTL beside expires: give the time
 		// left instead.
 		if bt.Expires != nil {
@@ -150,7 +151,7 @@ func joinConfiguration(p *vmcluster.Plan, name, ip string) ([]byte, error) {
 		"kind":       "JoinConfiguration",
 		"discovery": map[string]any{"bootstrapToken": map[string]any{
 			"apiServerEndpoint": fmt.Sprintf("%s:%d", vmcluster.ControlPlaneIP, config.DefaultAPIBindPort),
-			"token":             tokens[0].String(),
+			"token":             tokens[0].Value(),
 			"caCertHashes":      []string{caPin},
 		}},
 		"nodeRegistration": nodeRegistration(name, ip),

@@ -86,7 +86,7 @@ func TestKubeadmVariantIgnition(t *testing.T) {
 			t.Fatalf("%s: %s missing or not 0600: %+v", n.name, kubeadmConfig, kc.Mode)
 		}
 		text := string(kc.Contents)
-		for _, want := range []string{"kind: " + n.kind, tokens[0].String(), "imagePullPolicy: Never", "value: " + n.ip} {
+		for _, want := range []string{"kind: " + n.kind, tokens[0].Value(), "imagePullPolicy: Never", "value: " + n.ip} {
 			if !strings.Contains(text, want) {
 				t.Errorf("%s: %s lacks %q", n.name, kubeadmConfig, want)
 			}

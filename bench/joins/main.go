@@ -176,7 +176,7 @@ func jobs(cp *hostcontrolplane.ControlPlane, roundNo, n int, timeout time.Durati
 	for i := range js {
 		js[i] = job{
 			Endpoint:    cp.Endpoint,
-			Token:       cp.Tokens[0].String(),
+			Token:       cp.Tokens[0].Value(),
 			CAPin:       cp.CAPin,
 			ClusterName: cp.Config.Cluster.ClusterName,
 			NodeName:    fmt.Sprintf("bench-r%d-node-%03d", roundNo, i+1),

@@ -14,6 +14,7 @@ import (
 	"github.com/kilnproject/kiln/internal/cluster/clusterdir"
 	"github.com/kilnproject/kiln/internal/cluster/config"
 	"github.com/kilnproject/kiln/internal/cluster/token"
+	"github.com/kilnproject/kiln/internal/cluster/tokensecret"
 )
 
 // tokenTarget is where token commands work: a cluster directory (offline) or a live cluster
@@ -61,7 +62,7 @@ func (t *tokenTarget) add(ctx context.Context, tok *token.Token) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, onlineTimeout)
 	defer cancel()
-	return token.Create(ctx, client, tok)
+	return tokensecret.Create(ctx, client, tok)
 }
 
 // list returns the tokens of the cluster directory, or of the cluster.
@@ -79,7 +80,7 @@ func (t *tokenTarget) list(ctx context.Context) ([]*token.Token, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, onlineTimeout)
 	defer cancel()
-	return token.List(ctx, client)
+	return tokensecret.List(ctx, client)
 }
 
 func newTokenCommand() *cobra.Command {
@@ -113,14 +114,14 @@ Secret right away. --ttl 0 makes a token that never expires.`,
 				spec.TTL = durationPtr(ttl)
 			}
 			spec.SetDefaults()
-			t, err := token.FromConfig(spec, time.Now())
+			t, err := tokensecret.FromConfig(spec, time.Now())
 			if err != nil {
 				return err
 			}
 			if err := target.add(cmd.Context(), t); err != nil {
 				return err
 			}
-			fmt.Fprintln(cmd.OutOrStdout(), t.String())
+			fmt.Fprintln(cmd.OutOrStdout(), t.Value())
 			return nil
 		},
 	}
@@ -166,7 +167,7 @@ func printTokens(cmd *cobra.Command, tokens []*token.Token) error {
 				ttl = t.Expires.Sub(now).Round(time.Minute).String()
 			}
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", t.String(), ttl, expiry(t.Expires), strings.Join(t.Usages, ","), t.Description, strings.Join(t.Groups, ","))
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Value(), ttl, expiry(t.Expires), strings.Join(t.Usages, ","), t.Description, strings.Join(t.Groups, ","))
 	}
 	return w.Flush()
 }

@@ -9,6 +9,8 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	bootstrapapi "k8s.io/cluster-bootstrap/token/api"
+
+	"github.com/kilnproject/kiln/internal/cluster/tokensecret"
 )
 
 // Names of the bootstrap-token phase's objects (kubeadm's constants).
@@ -35,7 +37,7 @@ const (
 func bootstrapTokens(in *Inputs) ([]runtime.Object, error) {
 	var objs []runtime.Object
 	for _, t := range in.Tokens {
-		objs = append(objs, t.ToSecret())
+		objs = append(objs, tokensecret.ToSecret(t))
 	}
 	return append(objs,
 		clusterRole(GetNodesName, rule("", []string{"nodes"}, []string{"get"})),

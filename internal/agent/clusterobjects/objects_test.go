@@ -14,6 +14,7 @@ import (
 
 	"github.com/kilnproject/kiln/internal/cluster/config"
 	"github.com/kilnproject/kiln/internal/cluster/token"
+	"github.com/kilnproject/kiln/internal/common/secret"
 	"github.com/kilnproject/kiln/internal/testkit/golden"
 )
 
@@ -30,7 +31,7 @@ func testInputs(t *testing.T) *Inputs {
 	}
 	exp := time.Date(2026, 5, 2, 10, 0, 0, 0, time.UTC)
 	tok := &token.Token{
-		ID: "abcdef", Secret: "0123456789abcdef", Description: "test token", Expires: &exp,
+		ID: "abcdef", Secret: secret.New("0123456789abcdef"), Description: "test token", Expires: &exp,
 		Usages: slices.Clone(config.DefaultTokenUsages), Groups: []string{config.DefaultNodeTokenGroup},
 	}
 	return &Inputs{Config: cfg, CACertPEM: ca, ControlPlaneURL: cfg.APIServerURL(), Tokens: []*token.Token{tok}}

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	bootstraputil "k8s.io/cluster-bootstrap/token/util"
 
 	"github.com/kilnproject/kiln/internal/cluster/clusterdir"
 	"github.com/kilnproject/kiln/internal/cluster/config"
@@ -89,7 +88,7 @@ func nodeFiles(dir *clusterdir.Dir, opts Options) ([]content, error) {
 		if err != nil {
 			return nil, err
 		}
-		tok = []byte(t.String() + "\n")
+		tok = []byte(t.Value() + "\n")
 	}
 	var out []content
 	for _, f := range nodeconfig.Files(opts.Role) {
@@ -183,30 +182,30 @@ func selectToken(dir *clusterdir.Dir, opts Options) (*token.Token, error) {
 		}
 		return nil, fmt.Errorf("%w in %s (%s); create one with \"kiln token create --dir %s\"", ErrNoToken, where, strings.Join(reasons, "; "), dir.Path)
 	}
-	id, secret := opts.Token, ""
+	given := token.Token{ID: opts.Token}
 	if strings.Contains(opts.Token, ".") {
-		if id, secret, err = token.Parse(opts.Token); err != nil {
+		if given, err = token.Parse(opts.Token); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrNoToken, err)
 		}
-	} else if !bootstraputil.IsValidBootstrapTokenID(id) {
+	} else if !token.IsValidID(given.ID) {
 		// Not echoed: it may be a pasted secret.
-		return nil, fmt.Errorf("%w: want a token ID ([a-z0-9]{6}) or a whole token (id.secret), got %d characters", ErrNoToken, len(id))
+		return nil, fmt.Errorf("%w: want a token ID ([a-z0-9]{6}) or a whole token (id.secret), got %d characters", ErrNoToken, len(given.ID))
 	}
 	for _, t := range tokens {
-		if t.ID != id {
+		if t.ID != given.ID {
 			continue
 		}
-		if secret != "" && t.Secret != secret {
-			return nil, fmt.Errorf("%w: token %s.<redacted> differs from token %s in %s", ErrNoToken, id, id, where)
+		if !given.Secret.IsZero() && !t.Secret.Equal(given.Secret) {
+			return nil, fmt.Errorf("%w: token %s differs from token %s in %s", ErrNoToken, given, t.ID, where)
 		}
 		if why := unusable(t); why != "" {
-			return nil, fmt.Errorf("%w: token %s %s", ErrNoToken, id, why)
+			return nil, fmt.Errorf("%w: token %s %s", ErrNoToken, t.ID, why)
 		}
 		return t, nil
 	}
-	if secret == "" {
-		return nil, fmt.Errorf("%w: no token with ID %q in %s", ErrNoToken, id, where)
+	if given.Secret.IsZero() {
+		return nil, fmt.Errorf("%w: no token with ID %q in %s", ErrNoToken, given.ID, where)
 	}
 	// A whole token the directory does not know was created online: trust the operator.
-	return &token.Token{ID: id, Secret: secret}, nil
+	return &given, nil
 }

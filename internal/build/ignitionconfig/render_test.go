@@ -136,7 +136,7 @@ func TestRenderRoundTrip(t *testing.T) {
 			}
 			if tc.opts.Role == nodeconfig.RoleWorker {
 				tok, err := nodeconfig.ReadToken(root)
-				if err != nil || tok.Value() != tokens[0].String() {
+				if err != nil || tok.Value() != tokens[0].Value() {
 					t.Errorf("bootstrap token %v (%v), want %s", tok, err, tokens[0].ID)
 				}
 				if found := keyFindings(t, d, out, files); len(found) > 0 {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/kilnproject/kiln/internal/cluster/nodeconfig"
 	"github.com/kilnproject/kiln/internal/cluster/token"
+	"github.com/kilnproject/kiln/internal/common/secret"
 )
 
 func TestWorkerToken(t *testing.T) {
@@ -17,8 +18,8 @@ func TestWorkerToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	def := first[0] // expires in 24h, signing and authentication
-	forever := &token.Token{ID: "forevr", Secret: "0123456789abcdef", Usages: []string{"signing", "authentication"}}
-	authOnly := &token.Token{ID: "authon", Secret: "aaaaaaaaaaaaaaaa", Usages: []string{"authentication"}}
+	forever := &token.Token{ID: "forevr", Secret: secret.New("0123456789abcdef"), Usages: []string{"signing", "authentication"}}
+	authOnly := &token.Token{ID: "authon", Secret: secret.New("aaaaaaaaaaaaaaaa"), Usages: []string{"authentication"}}
 	for _, tok := range []*token.Token{authOnly, forever} {
 		if err := d.AddToken(tok); err != nil {
 			t.Fatal(err)
@@ -31,19 +32,19 @@ func TestWorkerToken(t *testing.T) {
 		want    string // the token written, or
 		wantErr string // an ErrNoToken containing this
 	}{
-		{name: "first usable", opts: Options{}, want: def.String()},
-		{name: "first usable once the first expired", opts: Options{Now: later}, want: forever.String()},
-		{name: "by id", opts: Options{Token: "forevr"}, want: forever.String()},
-		{name: "whole token", opts: Options{Token: forever.String()}, want: forever.String()},
+		{name: "first usable", opts: Options{}, want: def.Value()},
+		{name: "first usable once the first expired", opts: Options{Now: later}, want: forever.Value()},
+		{name: "by id", opts: Options{Token: "forevr"}, want: forever.Value()},
+		{name: "whole token", opts: Options{Token: forever.Value()}, want: forever.Value()},
 		{name: "whole token created online", opts: Options{Token: "online.bbbbbbbbbbbbbbbb"}, want: "online.bbbbbbbbbbbbbbbb"},
-		{name: "without signing, with the CA file", opts: Options{Token: "authon", CACert: true}, want: authOnly.String()},
+		{name: "without signing, with the CA file", opts: Options{Token: "authon", CACert: true}, want: authOnly.Value()},
 		{name: "without signing", opts: Options{Token: "authon"}, wantErr: "lacks the usage signing"},
 		{name: "expired", opts: Options{Token: def.ID, Now: later}, wantErr: "expired at"},
 		{name: "unknown id", opts: Options{Token: "nosuch"}, wantErr: `no token with ID "nosuch"`},
 		{name: "secret differs", opts: Options{Token: "forevr.cccccccccccccccc"}, wantErr: "differs"},
 		{name: "malformed", opts: Options{Token: "forevr.CCCCCCCCCCCCCCCC"}, wantErr: "invalid bootstrap token"},
 		{name: "secret alone", opts: Options{Token: "cccccccccccccccc"}, wantErr: "16 characters"},
-		{name: "a token that never expires", opts: Options{Now: time.Now().Add(100 * 365 * 24 * time.Hour)}, want: forever.String()},
+		{name: "a token that never expires", opts: Options{Now: time.Now().Add(100 * 365 * 24 * time.Hour)}, want: forever.Value()},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.opts.Role = nodeconfig.RoleWorker
@@ -52,7 +53,7 @@ func TestWorkerToken(t *testing.T) {
 				if !errors.Is(err, ErrNoToken) || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("Render: %v, want ErrNoToken containing %q", err, tc.wantErr)
 				}
-				for _, secret := range []string{"cccccccccccccccc", "CCCCCCCCCCCCCCCC", forever.Secret, authOnly.Secret, def.Secret} {
+				for _, secret := range []string{"cccccccccccccccc", "CCCCCCCCCCCCCCCC", forever.Secret.Reveal(), authOnly.Secret.Reveal(), def.Secret.Reveal()} {
 					if strings.Contains(err.Error(), secret) {
 						t.Errorf("error reveals a token secret: %v", err)
 					}

@@ -13,6 +13,7 @@ import (
 	"github.com/kilnproject/kiln/internal/cluster/pin"
 	"github.com/kilnproject/kiln/internal/cluster/pki"
 	"github.com/kilnproject/kiln/internal/cluster/token"
+	"github.com/kilnproject/kiln/internal/cluster/tokensecret"
 	"github.com/kilnproject/kiln/internal/contract/layout"
 )
 
@@ -86,7 +87,7 @@ func populate(d *Dir, cfg *config.Config, now time.Time) error {
 	var tokens []*token.Token
 	for i := range specs {
 		specs[i].SetDefaults()
-		t, err := token.FromConfig(specs[i], now)
+		t, err := tokensecret.FromConfig(specs[i], now)
 		if err != nil {
 			return fmt.Errorf("bootstrapTokens[%d]: %w", i, err)
 		}

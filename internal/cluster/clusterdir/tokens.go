@@ -12,6 +12,7 @@ import (
 
 	"github.com/kilnproject/kiln/internal/cluster/config"
 	"github.com/kilnproject/kiln/internal/cluster/token"
+	"github.com/kilnproject/kiln/internal/cluster/tokensecret"
 	"github.com/kilnproject/kiln/internal/common/atomicfile"
 )
 
@@ -40,7 +41,7 @@ func ReadTokens(path string) ([]*token.Token, error) {
 	}
 	var tokens []*token.Token
 	for i, bt := range f.Tokens {
-		t, err := token.FromConfig(bt, time.Now())
+		t, err := tokensecret.FromConfig(bt, time.Now())
 		if bt.Token == "" || err != nil {
 			return nil, fmt.Errorf("%s: bootstrapTokens[%d] is not a valid token", path, i)
 		}
@@ -61,7 +62,7 @@ func (d *Dir) AddToken(t *token.Token) error {
 func (d *Dir) writeTokens(tokens []*token.Token) error {
 	var f tokensFile
 	for _, t := range tokens {
-		f.Tokens = append(f.Tokens, t.ToConfig())
+		f.Tokens = append(f.Tokens, tokensecret.ToConfig(t))
 	}
 	data, err := yaml.Marshal(&f)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	certutil "k8s.io/client-go/util/cert"
 
 	"github.com/kilnproject/kiln/internal/cluster/pin"
+	"github.com/kilnproject/kiln/internal/cluster/token"
 	"github.com/kilnproject/kiln/internal/common/strictyaml"
 )
 
@@ -96,19 +97,19 @@ func checkFile(root string, f File) error {
 
 // ReadToken reads a worker's bootstrap token from root ("/" on a node). The file must have mode
 // 0600 and hold the token, optionally followed by one newline.
-func ReadToken(root string) (Token, error) {
+func ReadToken(root string) (token.Token, error) {
 	f := File{Path: BootstrapTokenPath, Mode: SecretMode, Secret: true}
 	if err := checkFile(root, f); err != nil {
-		return Token{}, err
+		return token.Token{}, err
 	}
 	path := filepath.Join(root, f.Path)
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return Token{}, fmt.Errorf("read bootstrap token: %w", err)
+		return token.Token{}, fmt.Errorf("read bootstrap token: %w", err)
 	}
-	t, err := ParseToken(string(bytes.TrimSuffix(data, []byte("\n"))))
+	t, err := token.Parse(string(bytes.TrimSuffix(data, []byte("\n"))))
 	if err != nil {
-		return Token{}, fmt.Errorf("%s: %w", path, err)
+		return token.Token{}, fmt.Errorf("%s: %w: %w", path, ErrInvalid, err)
 	}
 	return t, nil
 }

@@ -1,8 +1,10 @@
-// Package token handles kubeadm bootstrap tokens ("abcdef.0123456789abcdef"): generating and
-// parsing them, reading them from the kubeadm bootstrapTokens configuration, and storing them as
-// kube-system/bootstrap-token-<id> Secrets laid out exactly as kubeadm lays them out, so that
-// the API server's bootstrap authenticator, the bootstrap signer, the token cleaner and
-// "kubeadm token list" all work with them.
+// Package token is a kubeadm bootstrap token ("abcdef.0123456789abcdef") as a value: its form,
+// generating and parsing it, its usages and groups, and when it expires. Its secret half is a
+// secret.String, so a Token redacts itself in every format verb, %#v and log/slog; Value returns
+// the credential where it must go (a bootstrap kubeconfig, a Secret, the operator's terminal).
+//
+// Standard library only, so every program may use it. Where the cluster keeps tokens (kubeadm's
+// bootstrapTokens configuration and kube-system Secrets) is package tokensecret.
 //
 // A token's secret half is a credential: no error of this package ever contains it.
 package token

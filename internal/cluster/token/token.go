@@ -1,29 +1,48 @@
 package token
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	bootstrapapi "k8s.io/cluster-bootstrap/token/api"
-	bootstraputil "k8s.io/cluster-bootstrap/token/util"
-
-	"github.com/kilnproject/kiln/internal/cluster/config"
+	"github.com/kilnproject/kiln/internal/common/secret"
 )
 
 // ErrInvalid marks a token string, token configuration or token Secret that is not a valid
 // bootstrap token.
 var ErrInvalid = errors.New("invalid bootstrap token")
 
+// The usages a bootstrap token may have, in kubeadm's order.
+const (
+	UsageSigning        = "signing"
+	UsageAuthentication = "authentication"
+)
+
+// KnownUsages lists every usage, in kubeadm's order.
+var KnownUsages = []string{UsageSigning, UsageAuthentication}
+
+// Form is the form of a token, for messages.
+const Form = "[a-z0-9]{6}.[a-z0-9]{16}"
+
+var (
+	tokenRE = regexp.MustCompile(`\A([a-z0-9]{6})\.([a-z0-9]{16})\z`)
+	idRE    = regexp.MustCompile(`\A[a-z0-9]{6}\z`)
+	// groupRE is the form of an extra group (cluster-bootstrap's BootstrapGroupPattern).
+	groupRE = regexp.MustCompile(`\Asystem:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]\z`)
+)
+
 // Token is one bootstrap token with everything its Secret carries.
 type Token struct {
 	// ID is the public half ([a-z0-9]{6}); the Secret is named after it.
 	ID string
-	// Secret is the private half ([a-z0-9]{16}). It is a credential: never log it.
-	Secret string
+	// Secret is the private half ([a-z0-9]{16}), a credential that redacts itself.
+	Secret secret.String
 	// Description is a note for people.
 	Description string
 	// Expires is when the token stops working, in UTC and whole seconds (the Secret's RFC3339
@@ -35,120 +54,111 @@ type Token struct {
 	Groups []string
 }
 
-// Generate returns a new random token "id.secret", from cluster-bootstrap's generator.
-func Generate() (string, error) {
-	s, err := bootstraputil.GenerateBootstrapToken()
+// Generate returns a new random token "id.secret" from the system's cryptographic random source.
+func Generate() (Token, error) {
+	s, err := randomString(6 + 16)
 	if err != nil {
-		return "", fmt.Errorf("generate bootstrap token: %w", err)
+		return Token{}, fmt.Errorf("generate bootstrap token: %w", err)
 	}
-	return s, nil
+	return Token{ID: s[:6], Secret: secret.New(s[6:])}, nil
 }
 
-// Parse splits a token "id.secret" into its halves. Its error never contains the secret.
-func Parse(s string) (id, secret string, err error) {
-	if !bootstraputil.IsValidBootstrapToken(s) {
-		return "", "", fmt.Errorf("%w %s: want the form %s", ErrInvalid, redact(s), "[a-z0-9]{6}.[a-z0-9]{16}")
+// alphabet is what a token is made of.
+const alphabet = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+// randomString draws n characters of alphabet uniformly (bytes of 252 and above are dropped, so
+// that every character is equally likely).
+func randomString(n int) (string, error) {
+	out := make([]byte, 0, n)
+	buf := make([]byte, 2*n)
+	for len(out) < n {
+		if _, err := io.ReadFull(rand.Reader, buf); err != nil {
+			return "", err
+		}
+		for _, b := range buf {
+			if int(b) < 252 && len(out) < n {
+				out = append(out, alphabet[int(b)%len(alphabet)])
+			}
+		}
 	}
-	id, secret, _ = strings.Cut(s, ".")
-	return id, secret, nil
+	return string(out), nil
 }
 
-// redact describes a token string without its secret: the ID is public, so it is shown when it
-// is a valid ID; anything else might be a secret and is only counted.
-func redact(s string) string {
-	if id, _, ok := strings.Cut(s, "."); ok && bootstraputil.IsValidBootstrapTokenID(id) {
-		return fmt.Sprintf("%q", id+".<redacted>")
+// Parse reads a token "id.secret". Its error never contains the secret.
+func Parse(s string) (Token, error) {
+	m := tokenRE.FindStringSubmatch(s)
+	if m == nil {
+		return Token{}, fmt.Errorf("%w %s: want the form %s", ErrInvalid, Redact(s), Form)
+	}
+	return Token{ID: m[1], Secret: secret.New(m[2])}, nil
+}
+
+// IsValidID reports whether id has the form of a token ID.
+func IsValidID(id string) bool { return idRE.MatchString(id) }
+
+// Redact describes a string that may be a token, without its secret: the ID is public, so it is
+// shown when it is a valid ID; anything else might be a secret and is only counted.
+func Redact(s string) string {
+	if id, _, ok := strings.Cut(s, "."); ok && IsValidID(id) {
+		return fmt.Sprintf("%q", id+"."+secret.Redacted)
 	}
 	return fmt.Sprintf("(%d characters, redacted)", len(s))
 }
 
-// String returns the token as "id.secret", the form nodes and kubeadm take.
-func (t *Token) String() string {
-	return bootstraputil.TokenFromIDAndSecret(t.ID, t.Secret)
+// Value is the whole token, "id.secret": the credential itself, for a bootstrap kubeconfig, a
+// Secret, or the operator who asked for it. Never log it.
+func (t Token) Value() string { return t.ID + "." + t.Secret.Reveal() }
+
+// IsZero reports whether t holds no token.
+func (t Token) IsZero() bool { return t.ID == "" && t.Secret.IsZero() }
+
+// String shows the token with its secret half redacted: "abcdef.<redacted>".
+func (t Token) String() string {
+	if t.IsZero() {
+		return "<no token>"
+	}
+	return t.ID + "." + secret.Redacted
 }
 
-// FromConfig makes a Token from kubeadm's bootstrapTokens entry. It generates the token when
-// bt.Token is empty and applies kubeadm's defaults (24h TTL, usages signing and authentication,
-// the default-node-token group). Expires wins over TTL, as in kubeadm; a TTL of 0 means the token
-// never expires.
-func FromConfig(bt config.BootstrapToken, now time.Time) (*Token, error) {
-	bt.SetDefaults()
-	s := bt.Token
-	if s == "" {
-		var err error
-		if s, err = Generate(); err != nil {
-			return nil, err
-		}
+// GoString redacts like String, for %#v.
+func (t Token) GoString() string { return "token.Token(" + t.String() + ")" }
+
+// Format redacts for every verb, so that no format string reveals the secret.
+func (t Token) Format(f fmt.State, verb rune) {
+	if verb == 'v' && f.Flag('#') {
+		io.WriteString(f, t.GoString())
+		return
 	}
-	id, secret, err := Parse(s)
-	if err != nil {
-		return nil, err
-	}
-	t := &Token{
-		ID:          id,
-		Secret:      secret,
-		Description: bt.Description,
-		Usages:      slices.Clone(bt.Usages),
-		Groups:      slices.Clone(bt.Groups),
-	}
-	switch {
-	case bt.Expires != nil:
-		t.Expires = secondsUTC(bt.Expires.Time)
-	case bt.TTL != nil && bt.TTL.Duration < 0:
-		return nil, fmt.Errorf("bootstrap token %s: %w: ttl %s is negative", id, ErrInvalid, bt.TTL.Duration)
-	case bt.TTL != nil && bt.TTL.Duration > 0:
-		t.Expires = secondsUTC(now.Add(bt.TTL.Duration))
-	}
-	if err := t.Validate(); err != nil {
-		return nil, err
-	}
-	return t, nil
+	io.WriteString(f, t.String())
 }
 
-func secondsUTC(t time.Time) *time.Time {
-	u := t.UTC().Truncate(time.Second)
-	return &u
-}
-
-// ToConfig returns t as a bootstrapTokens entry that FromConfig reads back unchanged: with
-// Expires when the token expires, and with a TTL of 0 when it never does.
-func (t *Token) ToConfig() config.BootstrapToken {
-	bt := config.BootstrapToken{
-		Token:       t.String(),
-		Description: t.Description,
-		Usages:      slices.Clone(t.Usages),
-		Groups:      slices.Clone(t.Groups),
-	}
-	if t.Expires != nil {
-		bt.Expires = &metav1.Time{Time: *t.Expires}
-	} else {
-		bt.TTL = &metav1.Duration{}
-	}
-	return bt
-}
+// LogValue redacts the token in log/slog records.
+func (t Token) LogValue() slog.Value { return slog.StringValue(t.String()) }
 
 // Validate checks what the API server and kubeadm require of a token: the id.secret form,
 // known usages, and groups of the form system:bootstrappers:..., which only an authentication
 // token may carry.
 func (t *Token) Validate() error {
-	if !bootstraputil.IsValidBootstrapTokenID(t.ID) {
-		return fmt.Errorf("%w: id %s: want [a-z0-9]{6}", ErrInvalid, redact(t.ID))
+	if !IsValidID(t.ID) {
+		return fmt.Errorf("%w: id %s: want [a-z0-9]{6}", ErrInvalid, Redact(t.ID))
 	}
-	if _, _, err := Parse(t.String()); err != nil {
+	if !tokenRE.MatchString(t.Value()) {
 		return fmt.Errorf("bootstrap token %s: %w: the secret is not of the form [a-z0-9]{16}", t.ID, ErrInvalid)
 	}
 	if len(t.Usages) == 0 {
-		return fmt.Errorf("bootstrap token %s: %w: no usages (want some of %s)", t.ID, ErrInvalid, strings.Join(bootstrapapi.KnownTokenUsages, ", "))
+		return fmt.Errorf("bootstrap token %s: %w: no usages (want some of %s)", t.ID, ErrInvalid, strings.Join(KnownUsages, ", "))
 	}
-	if err := bootstraputil.ValidateUsages(t.Usages); err != nil {
-		return fmt.Errorf("bootstrap token %s: %w: %v", t.ID, ErrInvalid, err)
-	}
-	for _, g := range t.Groups {
-		if err := bootstraputil.ValidateBootstrapGroupName(g); err != nil {
-			return fmt.Errorf("bootstrap token %s: %w: %v", t.ID, ErrInvalid, err)
+	for _, u := range t.Usages {
+		if !slices.Contains(KnownUsages, u) {
+			return fmt.Errorf("bootstrap token %s: %w: invalid bootstrap token usage string: %s, valid usage options: %s", t.ID, ErrInvalid, u, strings.Join(KnownUsages, ","))
 		}
 	}
-	if len(t.Groups) > 0 && !slices.Contains(t.Usages, "authentication") {
+	for _, g := range t.Groups {
+		if !groupRE.MatchString(g) {
+			return fmt.Errorf("bootstrap token %s: %w: bootstrap group %q is invalid (must match %s)", t.ID, ErrInvalid, g, groupRE)
+		}
+	}
+	if len(t.Groups) > 0 && !slices.Contains(t.Usages, UsageAuthentication) {
 		return fmt.Errorf("bootstrap token %s: %w: groups need the usage \"authentication\"", t.ID, ErrInvalid)
 	}
 	return nil

@@ -1,15 +1,17 @@
 package token
 
 import (
+	"bytes"
+	"encoding/hex"
 	"errors"
+	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	"github.com/kilnproject/kiln/internal/cluster/config"
+	"github.com/kilnproject/kiln/internal/common/secret"
+	"github.com/kilnproject/kiln/internal/testkit/tokentest"
 )
 
 const (
@@ -22,18 +24,18 @@ var now = time.Date(2026, 5, 1, 12, 0, 0, 500, time.FixedZone("CEST", 2*3600))
 
 func TestGenerate(t *testing.T) {
 	seen := map[string]bool{}
-	for range 20 {
-		s, err := Generate()
+	for range 200 {
+		tok, err := Generate()
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := Parse(s); err != nil {
+		if _, err := Parse(tok.Value()); err != nil {
 			t.Fatalf("generated token does not parse: %v", err)
 		}
-		if seen[s] {
-			t.Fatalf("token %s generated twice", s)
+		if seen[tok.Value()] {
+			t.Fatalf("token %s generated twice", tok)
 		}
-		seen[s] = true
+		seen[tok.Value()] = true
 	}
 }
 
@@ -50,128 +52,82 @@ func TestParse(t *testing.T) {
 		{name: "no dot", in: testID + testSecret, wantErr: true},
 		{name: "two dots", in: testID + "." + testSecret + ".x", wantErr: true},
 		{name: "bad id", in: "abc-ef." + testSecret, wantErr: true},
+		{name: "trailing newline", in: testToken + "\n", wantErr: true},
 		{name: "empty", in: "", wantErr: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			id, secret, err := Parse(tc.in)
+			tok, err := Parse(tc.in)
 			if tc.wantErr {
 				if !errors.Is(err, ErrInvalid) {
 					t.Fatalf("Parse(%q): got %v, want ErrInvalid", tc.in, err)
 				}
-				assertNoSecret(t, err, tc.in)
+				tokentest.AssertNoSecret(t, err, tc.in)
 				return
 			}
-			if err != nil || id != tc.id || secret != tc.secret {
-				t.Fatalf("Parse(%q) = %q, %q, %v", tc.in, id, secret, err)
+			if err != nil || tok.ID != tc.id || tok.Secret.Reveal() != tc.secret || tok.Value() != tc.in {
+				t.Fatalf("Parse(%q) = %q, %v", tc.in, tok.Value(), err)
 			}
 		})
 	}
 }
 
-// assertNoSecret fails when err shows the secret half of token, or the whole string when it
-// has no recognisable ID.
-func assertNoSecret(t *testing.T, err error, token string) {
-	t.Helper()
-	if err == nil {
-		return
+func TestValidate(t *testing.T) {
+	valid := func() *Token {
+		return &Token{ID: testID, Secret: secret.New(testSecret), Usages: []string{UsageSigning, UsageAuthentication},
+			Groups: []string{"system:bootstrappers:kubeadm:default-node-token"}}
 	}
-	secret := token
-	if _, s, ok := strings.Cut(token, "."); ok {
-		secret = s
+	if err := valid().Validate(); err != nil {
+		t.Fatalf("valid token: %v", err)
 	}
-	if len(secret) >= 4 && strings.Contains(err.Error(), secret) {
-		t.Errorf("error reveals the token secret %q: %v", secret, err)
-	}
-}
-
-func TestFromConfig(t *testing.T) {
-	expires := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 	for _, tc := range []struct {
-		name    string
-		in      config.BootstrapToken
-		want    *Token // ID and Secret are checked only when in.Token is set
-		wantErr string
-	}{{
-		name: "kubeadm defaults",
-		in:   config.BootstrapToken{Token: testToken},
-		want: &Token{ID: testID, Secret: testSecret, Expires: ptr(now.UTC().Add(24 * time.Hour).Truncate(time.Second)),
-			Usages: []string{"signing", "authentication"}, Groups: []string{config.DefaultNodeTokenGroup}},
-	}, {
-		name: "generated",
-		in:   config.BootstrapToken{Description: "generated"},
-		want: &Token{Description: "generated", Expires: ptr(now.UTC().Add(24 * time.Hour).Truncate(time.Second)),
-			Usages: []string{"signing", "authentication"}, Groups: []string{config.DefaultNodeTokenGroup}},
-	}, {
-		name: "ttl 0 never expires",
-		in:   config.BootstrapToken{Token: testToken, TTL: &metav1.Duration{}, Usages: []string{"authentication"}, Groups: []string{}},
-		want: &Token{ID: testID, Secret: testSecret, Usages: []string{"authentication"}, Groups: []string{config.DefaultNodeTokenGroup}},
-	}, {
-		name: "expires wins over ttl",
-		in:   config.BootstrapToken{Token: testToken, TTL: &metav1.Duration{Duration: time.Hour}, Expires: &metav1.Time{Time: expires}},
-		want: &Token{ID: testID, Secret: testSecret, Expires: &expires,
-			Usages: []string{"signing", "authentication"}, Groups: []string{config.DefaultNodeTokenGroup}},
-	}, {
-		name:    "invalid token",
-		in:      config.BootstrapToken{Token: testID + ".NOTASECRETATALL"},
-		wantErr: "invalid bootstrap token",
-	}, {
-		name:    "negative ttl",
-		in:      config.BootstrapToken{Token: testToken, TTL: &metav1.Duration{Duration: -time.Hour}},
-		wantErr: "negative",
-	}, {
-		name:    "unknown usage",
-		in:      config.BootstrapToken{Token: testToken, Usages: []string{"signing", "flying"}},
-		wantErr: "flying",
-	}, {
-		name:    "bad group",
-		in:      config.BootstrapToken{Token: testToken, Groups: []string{"system:masters"}},
-		wantErr: "system:masters",
-	}, {
-		name:    "groups without authentication",
-		in:      config.BootstrapToken{Token: testToken, Usages: []string{"signing"}},
-		wantErr: "authentication",
-	}} {
+		name, want string
+		change     func(*Token)
+	}{
+		{"bad id", "want [a-z0-9]{6}", func(t *Token) { t.ID = "ABCDEF" }},
+		{"bad secret", "not of the form", func(t *Token) { t.Secret = secret.New("short") }},
+		{"no usages", "no usages", func(t *Token) { t.Usages = nil }},
+		{"unknown usage", "flying", func(t *Token) { t.Usages = []string{"signing", "flying"} }},
+		{"bad group", "system:masters", func(t *Token) { t.Groups = []string{"system:masters"} }},
+		{"group ends in a colon", "system:bootstrappers:x:", func(t *Token) { t.Groups = []string{"system:bootstrappers:x:"} }},
+		{"groups without authentication", "authentication", func(t *Token) { t.Usages = []string{UsageSigning} }},
+	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := FromConfig(tc.in, now)
-			if tc.wantErr != "" {
-				if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("got %v, want ErrInvalid mentioning %q", err, tc.wantErr)
-				}
-				assertNoSecret(t, err, tc.in.Token)
-				return
+			tok := valid()
+			tc.change(tok)
+			err := tok.Validate()
+			if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Validate = %v, want ErrInvalid mentioning %q", err, tc.want)
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if tc.in.Token == "" {
-				if _, _, err := Parse(got.String()); err != nil {
-					t.Fatalf("generated token: %v", err)
-				}
-				tc.want.ID, tc.want.Secret = got.ID, got.Secret
-			}
-			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("FromConfig (-want +got):\n%s", diff)
-			}
-			// ToConfig round-trips through FromConfig, even much later.
-			again, err := FromConfig(got.ToConfig(), now.Add(1000*time.Hour))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(got, again); diff != "" {
-				t.Errorf("ToConfig/FromConfig round trip (-want +got):\n%s", diff)
-			}
+			tokentest.AssertNoSecret(t, err, testToken)
 		})
 	}
 }
 
-func TestToConfigNeverHasTTLAndExpires(t *testing.T) {
-	tok := &Token{ID: testID, Secret: testSecret, Expires: ptr(now), Usages: []string{"signing"}}
-	if bt := tok.ToConfig(); bt.TTL != nil || bt.Expires == nil || bt.Token != testToken {
-		t.Errorf("expiring token: %+v", bt)
+// TestTokenNeverPrinted tries every way a token reaches a log line.
+func TestTokenNeverPrinted(t *testing.T) {
+	tok, err := Parse(testToken)
+	if err != nil {
+		t.Fatal(err)
 	}
-	tok.Expires = nil
-	if bt := tok.ToConfig(); bt.TTL == nil || bt.TTL.Duration != 0 || bt.Expires != nil {
-		t.Errorf("never-expiring token: %+v", bt)
+	full := tok
+	full.Description, full.Usages = "for worker-1", []string{UsageAuthentication}
+	var out bytes.Buffer
+	for _, format := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d", "%T %[1]v"} {
+		out.Reset()
+		for _, v := range []any{tok, &tok, full, &full, struct{ T Token }{tok}, []*Token{&full}} {
+			fmt.Fprintf(&out, format, v)
+		}
+		if strings.Contains(out.String(), testSecret) || strings.Contains(out.String(), hex.EncodeToString([]byte(testSecret))) {
+			t.Errorf("%s shows the secret: %s", format, out.String())
+		}
+	}
+	out.Reset()
+	slog.New(slog.NewJSONHandler(&out, nil)).Info("joining", "token", tok, "full", &full)
+	if strings.Contains(out.String(), testSecret) || !strings.Contains(out.String(), "abcdef.<redacted>") {
+		t.Errorf("slog: %s", out.String())
+	}
+	if tok.Value() != testToken {
+		t.Errorf("Value = %q, want the credential", tok.Value())
 	}
 }
 
@@ -196,5 +152,3 @@ func TestExpired(t *testing.T) {
 		})
 	}
 }
-
-func ptr[T any](v T) *T { return &v }

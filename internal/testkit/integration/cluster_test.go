@@ -23,6 +23,7 @@ import (
 	"github.com/kilnproject/kiln/internal/cluster/pin"
 	"github.com/kilnproject/kiln/internal/cluster/pki"
 	"github.com/kilnproject/kiln/internal/cluster/token"
+	"github.com/kilnproject/kiln/internal/cluster/tokensecret"
 	"github.com/kilnproject/kiln/internal/testkit/hostcontrolplane"
 	"github.com/kilnproject/kiln/internal/testkit/hostcontrolplanetest"
 	"github.com/kilnproject/kiln/internal/testkit/tlsbootstrap"
@@ -111,7 +112,7 @@ func TestInitAndJoin(t *testing.T) {
 
 	// Join: discovery with token and pin.
 	bootstrap, err := discovery.ByToken(ctx, discovery.TokenOptions{
-		Endpoint: c.Endpoint, Token: c.Tokens[0].String(), CAPins: []string{c.CAPin},
+		Endpoint: c.Endpoint, Token: c.Tokens[0].Value(), CAPins: []string{c.CAPin},
 		Timeout: time.Minute, Interval: time.Second,
 	})
 	if err != nil {
@@ -181,7 +182,7 @@ func TestInitAndJoin(t *testing.T) {
 	t.Run("WrongPinRefusedBeforeCredentials", func(t *testing.T) {
 		wrong := "sha256:" + strings.Repeat("ab", 32)
 		proxy, requests := startRecordingProxy(t, c.Endpoint)
-		_, err := discovery.ByToken(ctx, discovery.TokenOptions{Endpoint: proxy, Token: c.Tokens[0].String(), CAPins: []string{wrong}, Timeout: 30 * time.Second, Interval: time.Second})
+		_, err := discovery.ByToken(ctx, discovery.TokenOptions{Endpoint: proxy, Token: c.Tokens[0].Value(), CAPins: []string{wrong}, Timeout: 30 * time.Second, Interval: time.Second})
 		if !errors.Is(err, pin.ErrMismatch) {
 			t.Fatalf("wrong pin: got %v, want pin mismatch", err)
 		}
@@ -225,7 +226,7 @@ func TestInitAndJoin(t *testing.T) {
 	})
 	t.Run("TamperedClusterInfoRefused", func(t *testing.T) {
 		proxy := startTamperingProxy(t, c.Endpoint)
-		_, err := discovery.ByToken(ctx, discovery.TokenOptions{Endpoint: proxy, Token: c.Tokens[0].String(), CAPins: []string{c.CAPin}, Timeout: 30 * time.Second, Interval: time.Second})
+		_, err := discovery.ByToken(ctx, discovery.TokenOptions{Endpoint: proxy, Token: c.Tokens[0].Value(), CAPins: []string{c.CAPin}, Timeout: 30 * time.Second, Interval: time.Second})
 		if !errors.Is(err, discovery.ErrJWSInvalid) {
 			t.Fatalf("tampered cluster-info: got %v, want JWS failure", err)
 		}
@@ -237,13 +238,13 @@ func TestInitAndJoin(t *testing.T) {
 func expiredToken(ctx context.Context, t *testing.T, c *cluster) *token.Token {
 	spec := config.BootstrapToken{}
 	spec.SetDefaults()
-	tok, err := token.FromConfig(spec, time.Now())
+	tok, err := tokensecret.FromConfig(spec, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
 	past := time.Now().Add(-time.Hour)
 	tok.Expires = &past
-	if err := token.Create(ctx, c.admin, tok); err != nil {
+	if err := tokensecret.Create(ctx, c.admin, tok); err != nil {
 		t.Fatal(err)
 	}
 	return tok

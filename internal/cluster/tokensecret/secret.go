@@ -1,4 +1,4 @@
-package token
+package tokensecret
 
 import (
 	"cmp"
@@ -18,18 +18,19 @@ import (
 	bootstrapapi "k8s.io/cluster-bootstrap/token/api"
 	bootstraputil "k8s.io/cluster-bootstrap/token/util"
 	bootstrapsecrets "k8s.io/cluster-bootstrap/util/secrets"
+
+	"github.com/kilnproject/kiln/internal/cluster/token"
+	"github.com/kilnproject/kiln/internal/common/secret"
 )
 
 // ToSecret returns t as kubeadm stores it (BootstrapTokenToSecret): kube-system/
 // bootstrap-token-<id> of type bootstrap.kubernetes.io/token, with token-id, token-secret,
 // description (when set), expiration (RFC3339 UTC, when set), usage-bootstrap-<usage>: "true"
 // and auth-extra-groups (comma-separated, when set).
-//
-// (Token has a field named Secret, so this method cannot be called Secret.)
-func (t *Token) ToSecret() *corev1.Secret {
+func ToSecret(t *token.Token) *corev1.Secret {
 	data := map[string][]byte{
 		bootstrapapi.BootstrapTokenIDKey:     []byte(t.ID),
-		bootstrapapi.BootstrapTokenSecretKey: []byte(t.Secret),
+		bootstrapapi.BootstrapTokenSecretKey: []byte(t.Secret.Reveal()),
 	}
 	if t.Description != "" {
 		data[bootstrapapi.BootstrapTokenDescriptionKey] = []byte(t.Description)
@@ -56,25 +57,25 @@ func (t *Token) ToSecret() *corev1.Secret {
 
 // FromSecret reads a token back from its Secret (kubeadm's BootstrapTokenFromSecret). Usages
 // come back in kubeadm's order (signing, authentication), unknown ones after them.
-func FromSecret(s *corev1.Secret) (*Token, error) {
+func FromSecret(s *corev1.Secret) (*token.Token, error) {
 	where := "Secret " + s.Namespace + "/" + s.Name
 	if s.Type != bootstrapapi.SecretTypeBootstrapToken {
-		return nil, fmt.Errorf("%s: %w: type %q, want %q", where, ErrInvalid, s.Type, bootstrapapi.SecretTypeBootstrapToken)
+		return nil, fmt.Errorf("%s: %w: type %q, want %q", where, token.ErrInvalid, s.Type, bootstrapapi.SecretTypeBootstrapToken)
 	}
 	id := bootstrapsecrets.GetData(s, bootstrapapi.BootstrapTokenIDKey)
 	if want := bootstraputil.BootstrapTokenSecretName(id); id == "" || s.Name != want {
-		return nil, fmt.Errorf("%s: %w: token-id %s does not match the name", where, ErrInvalid, redact(id))
+		return nil, fmt.Errorf("%s: %w: token-id %s does not match the name", where, token.ErrInvalid, token.Redact(id))
 	}
-	t := &Token{
+	t := &token.Token{
 		ID:          id,
-		Secret:      bootstrapsecrets.GetData(s, bootstrapapi.BootstrapTokenSecretKey),
+		Secret:      secret.New(bootstrapsecrets.GetData(s, bootstrapapi.BootstrapTokenSecretKey)),
 		Description: bootstrapsecrets.GetData(s, bootstrapapi.BootstrapTokenDescriptionKey),
 		Usages:      usagesOf(s),
 	}
 	if exp := bootstrapsecrets.GetData(s, bootstrapapi.BootstrapTokenExpirationKey); exp != "" {
 		e, err := time.Parse(time.RFC3339, exp)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w: expiration %q is not RFC3339", where, ErrInvalid, exp)
+			return nil, fmt.Errorf("%s: %w: expiration %q is not RFC3339", where, token.ErrInvalid, exp)
 		}
 		t.Expires = secondsUTC(e)
 	}
@@ -109,8 +110,8 @@ func usagesOf(s *corev1.Secret) []string {
 
 // Create stores t as its Secret, or updates the Secret when it differs; an identical Secret is
 // left untouched.
-func Create(ctx context.Context, client kubernetes.Interface, t *Token) error {
-	want := t.ToSecret()
+func Create(ctx context.Context, client kubernetes.Interface, t *token.Token) error {
+	want := ToSecret(t)
 	secrets := client.CoreV1().Secrets(want.Namespace)
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		have, err := secrets.Get(ctx, want.Name, metav1.GetOptions{})
@@ -138,13 +139,13 @@ func Create(ctx context.Context, client kubernetes.Interface, t *Token) error {
 
 // List returns the bootstrap tokens stored in kube-system, sorted by ID. Secrets of the
 // bootstrap-token type that are not valid tokens are skipped, as the API server ignores them.
-func List(ctx context.Context, client kubernetes.Interface) ([]*Token, error) {
+func List(ctx context.Context, client kubernetes.Interface) ([]*token.Token, error) {
 	selector := fields.OneTermEqualSelector("type", string(bootstrapapi.SecretTypeBootstrapToken)).String()
 	list, err := client.CoreV1().Secrets(metav1.NamespaceSystem).List(ctx, metav1.ListOptions{FieldSelector: selector})
 	if err != nil {
 		return nil, fmt.Errorf("list bootstrap token Secrets: %w", err)
 	}
-	var tokens []*Token
+	var tokens []*token.Token
 	for i := range list.Items {
 		s := &list.Items[i]
 		if s.Type != bootstrapapi.SecretTypeBootstrapToken {
@@ -154,6 +155,6 @@ func List(ctx context.Context, client kubernetes.Interface) ([]*Token, error) {
 			tokens = append(tokens, t)
 		}
 	}
-	slices.SortFunc(tokens, func(a, b *Token) int { return strings.Compare(a.ID, b.ID) })
+	slices.SortFunc(tokens, func(a, b *token.Token) int { return strings.Compare(a.ID, b.ID) })
 	return tokens, nil
 }

@@ -1,4 +1,4 @@
-package token
+package tokensecret
 
 import (
 	"context"
@@ -12,12 +12,16 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/kilnproject/kiln/internal/cluster/token"
+	"github.com/kilnproject/kiln/internal/common/secret"
+	"github.com/kilnproject/kiln/internal/testkit/tokentest"
 )
 
-func fullToken() *Token {
+func fullToken() *token.Token {
 	exp := time.Date(2026, 5, 2, 10, 0, 0, 0, time.UTC)
-	return &Token{
-		ID: testID, Secret: testSecret, Description: "for workers", Expires: &exp,
+	return &token.Token{
+		ID: testID, Secret: secret.New(testSecret), Description: "for workers", Expires: &exp,
 		Usages: []string{"signing", "authentication"},
 		Groups: []string{"system:bootstrappers:kubeadm:default-node-token", "system:bootstrappers:extra"},
 	}
@@ -25,7 +29,7 @@ func fullToken() *Token {
 
 // TestToSecretLayout pins kubeadm's Secret layout field by field.
 func TestToSecretLayout(t *testing.T) {
-	s := fullToken().ToSecret()
+	s := ToSecret(fullToken())
 	if s.Name != "bootstrap-token-abcdef" || s.Namespace != "kube-system" || s.Type != "bootstrap.kubernetes.io/token" {
 		t.Errorf("metadata/type: %s/%s %s", s.Namespace, s.Name, s.Type)
 	}
@@ -42,9 +46,9 @@ func TestToSecretLayout(t *testing.T) {
 		t.Errorf("Secret data (-want +got):\n%s", diff)
 	}
 
-	minimal := &Token{ID: testID, Secret: testSecret, Usages: []string{"signing"}}
+	minimal := &token.Token{ID: testID, Secret: secret.New(testSecret), Usages: []string{"signing"}}
 	want = map[string]string{"token-id": "abcdef", "token-secret": "0123456789abcdef", "usage-bootstrap-signing": "true"}
-	if diff := cmp.Diff(want, stringData(minimal.ToSecret())); diff != "" {
+	if diff := cmp.Diff(want, stringData(ToSecret(minimal))); diff != "" {
 		t.Errorf("minimal Secret data (-want +got):\n%s", diff)
 	}
 }
@@ -59,11 +63,11 @@ func stringData(s *corev1.Secret) map[string]string {
 
 func TestFromSecretRoundTrip(t *testing.T) {
 	want := fullToken()
-	got, err := FromSecret(want.ToSecret())
+	got, err := FromSecret(ToSecret(want))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(want, got); diff != "" {
+	if diff := cmp.Diff(want, got, sameSecret); diff != "" {
 		t.Errorf("round trip (-want +got):\n%s", diff)
 	}
 }
@@ -81,14 +85,14 @@ func TestFromSecretErrors(t *testing.T) {
 		{"bad group", func(s *corev1.Secret) { s.Data["auth-extra-groups"] = []byte("system:masters") }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := fullToken().ToSecret()
+			s := ToSecret(fullToken())
 			tc.mutate(s)
 			_, err := FromSecret(s)
-			if !errors.Is(err, ErrInvalid) {
+			if !errors.Is(err, token.ErrInvalid) {
 				t.Fatalf("got %v, want ErrInvalid", err)
 			}
-			assertNoSecret(t, err, testToken)
-			assertNoSecret(t, err, "x.0123456789ABCDEF")
+			tokentest.AssertNoSecret(t, err, testToken)
+			tokentest.AssertNoSecret(t, err, "x.0123456789ABCDEF")
 		})
 	}
 }
@@ -99,8 +103,8 @@ func TestCreateAndList(t *testing.T) {
 		ObjectMeta: metav1.ObjectMeta{Name: "unrelated", Namespace: "kube-system"},
 		Type:       corev1.SecretTypeOpaque,
 	})
-	never := &Token{ID: "zzzzzz", Secret: "zzzzzzzzzzzzzzzz", Usages: []string{"authentication"}}
-	for _, tok := range []*Token{never, fullToken()} {
+	never := &token.Token{ID: "zzzzzz", Secret: secret.New("zzzzzzzzzzzzzzzz"), Usages: []string{"authentication"}}
+	for _, tok := range []*token.Token{never, fullToken()} {
 		if err := Create(ctx, client, tok); err != nil {
 			t.Fatal(err)
 		}
@@ -124,7 +128,7 @@ func TestCreateAndList(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]*Token{changed, never}, got); diff != "" {
+	if diff := cmp.Diff([]*token.Token{changed, never}, got, sameSecret); diff != "" {
 		t.Errorf("List (-want +got):\n%s", diff)
 	}
 }
@@ -147,5 +151,5 @@ func TestCreateErrorHidesSecret(t *testing.T) {
 	if err == nil {
 		t.Fatal("want an error")
 	}
-	assertNoSecret(t, err, testToken)
+	tokentest.AssertNoSecret(t, err, testToken)
 }
