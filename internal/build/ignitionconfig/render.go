@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-
 	"github.com/kilnproject/kiln/internal/cluster/clusterdir"
 	"github.com/kilnproject/kiln/internal/cluster/config"
 	"github.com/kilnproject/kiln/internal/cluster/nodeconfig"

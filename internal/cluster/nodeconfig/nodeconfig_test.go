@@ -246,4 +246,3 @@ func TestReadToken(t *testing.T) {
 		t.Errorf("missing token file: %v, want fs.ErrNotExist", err)
 	}
 }
-

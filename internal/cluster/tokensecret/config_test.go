@@ -118,4 +118,3 @@ func TestToConfigNeverHasTTLAndExpires(t *testing.T) {
 		t.Errorf("never-expiring token: %+v", bt)
 	}
 }
-
