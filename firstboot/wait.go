@@ -19,7 +19,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/kilnproject/kiln/internal/agent/manifests"
+	"github.com/kilnproject/kiln/internal/contract/kubeadm"
 	"github.com/kilnproject/kiln/internal/contract/layout"
 )
 
@@ -105,11 +105,11 @@ func waitControlPlane(ctx context.Context, n *Node) error {
 		return err
 	}
 	local := localHealthClient()
-	kcm := fmt.Sprintf("https://127.0.0.1:%d/healthz", manifests.ControllerManagerPort)
+	kcm := fmt.Sprintf("https://127.0.0.1:%d/healthz", kubeadm.ControllerManagerPort)
 	if err := waitHTTP(ctx, n, "kube-controller-manager", kcm, local, n.Timeouts.controlPlaneHealthy()); err != nil {
 		return err
 	}
-	sched := fmt.Sprintf("https://127.0.0.1:%d/livez", manifests.SchedulerPort)
+	sched := fmt.Sprintf("https://127.0.0.1:%d/livez", kubeadm.SchedulerPort)
 	return waitHTTP(ctx, n, "kube-scheduler", sched, local, n.Timeouts.controlPlaneHealthy())
 }
 

@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/kilnproject/kiln/internal/cluster/config"
+	"github.com/kilnproject/kiln/internal/contract/kubeadm"
 	"github.com/kilnproject/kiln/internal/contract/layout"
 )
 
@@ -33,7 +34,7 @@ func For(c *config.ClusterConfiguration) (*kubeletv1beta1.KubeletConfiguration, 
 		StaticPodPath:      layout.ManifestsDir,
 		RotateCertificates: true,
 		HealthzBindAddress: "127.0.0.1",
-		HealthzPort:        ptr.To[int32](10248),
+		HealthzPort:        ptr.To[int32](kubeadm.KubeletHealthzPort),
 		ReadOnlyPort:       0,
 		// The runtime endpoint is node-local in kubeadm (instance-config.yaml); every kiln node
 		// runs containerd at the same socket, so it is set here once.

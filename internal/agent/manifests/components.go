@@ -9,24 +9,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/kilnproject/kiln/internal/cluster/config"
+	"github.com/kilnproject/kiln/internal/contract/kubeadm"
 	"github.com/kilnproject/kiln/internal/contract/layout"
-)
-
-// Names of the static pods, which are also their file names without ".yaml".
-const (
-	Etcd              = "etcd"
-	KubeAPIServer     = "kube-apiserver"
-	ControllerManager = "kube-controller-manager"
-	Scheduler         = "kube-scheduler"
-)
-
-// Ports the control plane listens on.
-const (
-	EtcdClientPort        = 2379
-	EtcdPeerPort          = 2380
-	EtcdMetricsPort       = 2381
-	ControllerManagerPort = 10257
-	SchedulerPort         = 10259
 )
 
 // Inputs are what the static pods depend on.
@@ -74,17 +58,17 @@ func etcdPod(in *Inputs) *corev1.Pod {
 	if adv.To4() == nil {
 		localhost = "::1"
 	}
-	clientURL := "https://" + hostPort(adv, EtcdClientPort)
-	peerURL := "https://" + hostPort(adv, EtcdPeerPort)
+	clientURL := "https://" + hostPort(adv, kubeadm.EtcdClientPort)
+	peerURL := "https://" + hostPort(adv, kubeadm.EtcdPeerPort)
 	flags := map[string]string{
 		"name":                           in.NodeName,
 		"data-dir":                       c.Etcd.Local.DataDir,
-		"listen-client-urls":             "https://" + hostPort(net.ParseIP(localhost), EtcdClientPort) + "," + clientURL,
+		"listen-client-urls":             "https://" + hostPort(net.ParseIP(localhost), kubeadm.EtcdClientPort) + "," + clientURL,
 		"advertise-client-urls":          clientURL,
 		"listen-peer-urls":               peerURL,
 		"initial-advertise-peer-urls":    peerURL,
 		"initial-cluster":                in.NodeName + "=" + peerURL,
-		"listen-metrics-urls":            "http://" + hostPort(net.ParseIP(localhost), EtcdMetricsPort),
+		"listen-metrics-urls":            "http://" + hostPort(net.ParseIP(localhost), kubeadm.EtcdMetricsPort),
 		"cert-file":                      pkiPath(in, "etcd/server.crt"),
 		"key-file":                       pkiPath(in, "etcd/server.key"),
 		"trusted-ca-file":                pkiPath(in, "etcd/ca.crt"),
@@ -98,12 +82,12 @@ func etcdPod(in *Inputs) *corev1.Pod {
 		"watch-progress-notify-interval": "5s",
 	}
 	return pod(component{
-		name:    Etcd,
-		image:   c.Image("etcd"),
-		command: command("etcd", flags, c.Etcd.Local.ExtraArgs),
+		name:    kubeadm.Etcd,
+		image:   c.Image(kubeadm.Etcd),
+		command: command(kubeadm.Etcd, flags, c.Etcd.Local.ExtraArgs),
 		cpu:     "100m",
 		memory:  "100Mi",
-		port:    EtcdMetricsPort,
+		port:    kubeadm.EtcdMetricsPort,
 		probes:  probes{host: localhost, scheme: corev1.URISchemeHTTP, livenessPath: "/livez", readinessPath: "/readyz", startupPath: "/readyz"},
 		volumes: []volume{
 			{name: "etcd-certs", hostPath: pkiPath(in, "etcd"), mountPath: pkiPath(in, "etcd"), pathType: corev1.HostPathDirectoryOrCreate},
@@ -144,16 +128,16 @@ func apiServerPod(in *Inputs) (*corev1.Pod, error) {
 		"requestheader-username-headers":     "X-Remote-User",
 		"requestheader-group-headers":        "X-Remote-Group",
 		"requestheader-extra-headers-prefix": "X-Remote-Extra-",
-		"etcd-servers":                       "https://" + hostPort(net.ParseIP(etcdHost), EtcdClientPort),
+		"etcd-servers":                       "https://" + hostPort(net.ParseIP(etcdHost), kubeadm.EtcdClientPort),
 		"etcd-cafile":                        pkiPath(in, "etcd/ca.crt"),
 		"etcd-certfile":                      pkiPath(in, "apiserver-etcd-client.crt"),
 		"etcd-keyfile":                       pkiPath(in, "apiserver-etcd-client.key"),
 	}
 	volumes := append([]volume{{name: "k8s-certs", hostPath: c.CertificatesDir, mountPath: c.CertificatesDir, readOnly: true, pathType: corev1.HostPathDirectoryOrCreate}}, caCertDirs...)
 	return pod(component{
-		name:        KubeAPIServer,
-		image:       c.Image(KubeAPIServer),
-		command:     command(KubeAPIServer, flags, c.APIServer.ExtraArgs),
+		name:        kubeadm.KubeAPIServer,
+		image:       c.Image(kubeadm.KubeAPIServer),
+		command:     command(kubeadm.KubeAPIServer, flags, c.APIServer.ExtraArgs),
 		cpu:         "250m",
 		port:        int32(port),
 		probes:      probes{host: in.AdvertiseAddress.String(), scheme: corev1.URISchemeHTTPS, livenessPath: "/livez", readinessPath: "/readyz", startupPath: "/livez"},
@@ -188,11 +172,11 @@ func controllerManagerPod(in *Inputs) *corev1.Pod {
 	volumes := append([]volume{{name: "k8s-certs", hostPath: c.CertificatesDir, mountPath: c.CertificatesDir, readOnly: true, pathType: corev1.HostPathDirectoryOrCreate}}, caCertDirs...)
 	volumes = append(volumes, volume{name: "kubeconfig", hostPath: kubeconfig, mountPath: kubeconfig, readOnly: true, pathType: corev1.HostPathFileOrCreate})
 	return pod(component{
-		name:    ControllerManager,
-		image:   c.Image(ControllerManager),
-		command: command(ControllerManager, flags, c.ControllerManager.ExtraArgs),
+		name:    kubeadm.ControllerManager,
+		image:   c.Image(kubeadm.ControllerManager),
+		command: command(kubeadm.ControllerManager, flags, c.ControllerManager.ExtraArgs),
 		cpu:     "200m",
-		port:    ControllerManagerPort,
+		port:    kubeadm.ControllerManagerPort,
 		probes:  probes{host: "127.0.0.1", scheme: corev1.URISchemeHTTPS, livenessPath: "/healthz", startupPath: "/healthz"},
 		volumes: append(volumes, extraVolumes(c.ControllerManager.ExtraVolumes)...),
 	})
@@ -209,11 +193,11 @@ func schedulerPod(in *Inputs) *corev1.Pod {
 		"authorization-kubeconfig":  kubeconfig,
 	}
 	return pod(component{
-		name:    Scheduler,
-		image:   c.Image(Scheduler),
-		command: command(Scheduler, flags, c.Scheduler.ExtraArgs),
+		name:    kubeadm.Scheduler,
+		image:   c.Image(kubeadm.Scheduler),
+		command: command(kubeadm.Scheduler, flags, c.Scheduler.ExtraArgs),
 		cpu:     "100m",
-		port:    SchedulerPort,
+		port:    kubeadm.SchedulerPort,
 		probes:  probes{host: "127.0.0.1", scheme: corev1.URISchemeHTTPS, livenessPath: "/livez", readinessPath: "/readyz", startupPath: "/livez"},
 		volumes: append([]volume{{name: "kubeconfig", hostPath: kubeconfig, mountPath: kubeconfig, readOnly: true, pathType: corev1.HostPathFileOrCreate}},
 			extraVolumes(c.Scheduler.ExtraVolumes)...),

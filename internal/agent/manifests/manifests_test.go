@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/kilnproject/kiln/internal/cluster/config"
+	"github.com/kilnproject/kiln/internal/contract/kubeadm"
 	"github.com/kilnproject/kiln/internal/testkit/golden"
 )
 
@@ -51,7 +52,7 @@ func TestStaticPodsGolden(t *testing.T) {
 		golden.Assert(t, p.Name, data)
 		names = append(names, p.Name)
 	}
-	if !slices.Equal(names, []string{Etcd, KubeAPIServer, ControllerManager, Scheduler}) {
+	if !slices.Equal(names, []string{kubeadm.Etcd, kubeadm.KubeAPIServer, kubeadm.ControllerManager, kubeadm.Scheduler}) {
 		t.Errorf("pods %v", names)
 	}
 }

@@ -5,6 +5,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/kilnproject/kiln/internal/contract/kubeadm"
 	"github.com/kilnproject/kiln/internal/contract/layout"
 )
 
@@ -19,7 +20,7 @@ const (
 	DefaultServiceSubnet     = "10.96.0.0/12"
 	DefaultPodSubnet         = "10.244.0.0/16"
 	DefaultDNSDomain         = "cluster.local"
-	DefaultAPIBindPort       = 6443
+	DefaultAPIBindPort       = kubeadm.APIServerPort
 	DefaultEncryption        = EncryptionRSA2048
 	DefaultTokenTTL          = 24 * time.Hour
 	DefaultCertValidity      = 365 * 24 * time.Hour

@@ -13,10 +13,10 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/kilnproject/kiln/internal/agent/manifests"
 	"github.com/kilnproject/kiln/internal/cluster/clusterdir"
 	"github.com/kilnproject/kiln/internal/cluster/config"
 	"github.com/kilnproject/kiln/internal/cluster/token"
+	"github.com/kilnproject/kiln/internal/contract/kubeadm"
 )
 
 // Defaults of Options.
@@ -86,11 +86,11 @@ func Start(ctx context.Context, o Options) (*ControlPlane, error) {
 		LogDir:   filepath.Join(o.WorkDir, "logs"),
 		logf:     o.Logf,
 		ports: map[int]int{
-			manifests.EtcdClientPort:        ports[1],
-			manifests.EtcdPeerPort:          ports[2],
-			manifests.EtcdMetricsPort:       ports[3],
-			manifests.ControllerManagerPort: ports[4],
-			manifests.SchedulerPort:         ports[5],
+			kubeadm.EtcdClientPort:        ports[1],
+			kubeadm.EtcdPeerPort:          ports[2],
+			kubeadm.EtcdMetricsPort:       ports[3],
+			kubeadm.ControllerManagerPort: ports[4],
+			kubeadm.SchedulerPort:         ports[5],
 		},
 	}
 	if err := cp.createCluster(filepath.Join(o.WorkDir, "cluster"), o.AdvertiseAddress, ports[0]); err != nil {
@@ -141,10 +141,10 @@ func (cp *ControlPlane) run(ctx context.Context, pods []*corev1.Pod) error {
 		return err
 	}
 	// Their manifests leave --secure-port at its default; on the host it must be a free port.
-	if err := cp.startProcess(kcm, "--secure-port="+strconv.Itoa(cp.ports[manifests.ControllerManagerPort])); err != nil {
+	if err := cp.startProcess(kcm, "--secure-port="+strconv.Itoa(cp.ports[kubeadm.ControllerManagerPort])); err != nil {
 		return err
 	}
-	if err := cp.startProcess(scheduler, "--secure-port="+strconv.Itoa(cp.ports[manifests.SchedulerPort])); err != nil {
+	if err := cp.startProcess(scheduler, "--secure-port="+strconv.Itoa(cp.ports[kubeadm.SchedulerPort])); err != nil {
 		return err
 	}
 	return errors.Join(cp.waitHealthy(ctx, kcm), cp.waitHealthy(ctx, scheduler))

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kilnproject/kiln/internal/agent/manifests"
 	"github.com/kilnproject/kiln/internal/cluster/config"
+	"github.com/kilnproject/kiln/internal/contract/kubeadm"
 )
 
 // renderedPods are kiln's static pods for a control plane at DefaultAdvertiseAddress:6443,
@@ -25,11 +26,11 @@ func renderedPods(t *testing.T) (*ControlPlane, map[string]*corev1.Pod) {
 		t.Fatal(err)
 	}
 	cp := &ControlPlane{NodeRoot: "/tmp/node", ports: map[int]int{
-		manifests.EtcdClientPort:        40001,
-		manifests.EtcdPeerPort:          40002,
-		manifests.EtcdMetricsPort:       40003,
-		manifests.ControllerManagerPort: 40004,
-		manifests.SchedulerPort:         40005,
+		kubeadm.EtcdClientPort:        40001,
+		kubeadm.EtcdPeerPort:          40002,
+		kubeadm.EtcdMetricsPort:       40003,
+		kubeadm.ControllerManagerPort: 40004,
+		kubeadm.SchedulerPort:         40005,
 	}}
 	byName := map[string]*corev1.Pod{}
 	for _, p := range pods {
