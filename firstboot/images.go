@@ -2,7 +2,6 @@ package firstboot
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -13,14 +12,9 @@ import (
 	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
-)
 
-// bakedImage is one entry of the image metadata's "images" list.
-type bakedImage struct {
-	Ref    string `json:"ref"`
-	Digest string `json:"digest"`
-	File   string `json:"file"`
-}
+	"github.com/kilnproject/kiln/internal/contract/imagemeta"
+)
 
 // importImages is the images phase: every baked OCI archive goes into containerd's k8s.io
 // namespace, where kubelet looks, before kubelet starts. An image already there with the
@@ -41,15 +35,13 @@ func importImages(ctx context.Context, n *Node) error {
 
 // importBaked imports what containerd lacks, then checks every digest.
 func importBaked(ctx context.Context, n *Node) error {
-	data, err := os.ReadFile(n.path(ImageMetadataPath))
+	data, err := os.ReadFile(n.path(imagemeta.Path))
 	if err != nil {
 		return fmt.Errorf("read the image's metadata: %w", err)
 	}
-	var md struct {
-		Images []bakedImage `json:"images"`
-	}
-	if err := json.Unmarshal(data, &md); err != nil {
-		return fmt.Errorf("%s: %w", ImageMetadataPath, err)
+	md, err := imagemeta.Parse(data)
+	if err != nil {
+		return err
 	}
 	have, err := containerdImages(ctx)
 	if err != nil {
@@ -63,7 +55,7 @@ func importBaked(ctx context.Context, n *Node) error {
 			continue
 		}
 		g.Go(func() error {
-			archive := n.path(filepath.Join(ImagesDir, img.File))
+			archive := n.path(filepath.Join(imagemeta.ImagesDir, img.File))
 			out, err := exec.CommandContext(gctx, "ctr", "--namespace", "k8s.io", "images", "import", archive).CombinedOutput()
 			if err != nil {
 				return fmt.Errorf("import %s from %s: %v: %s", img.Ref, archive, err, strings.TrimSpace(string(out)))

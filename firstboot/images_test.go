@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kilnproject/kiln/internal/contract/imagemeta"
 )
 
 // fakeCtr puts a ctr on PATH whose "images list" prints list and whose "images import" runs
@@ -29,7 +31,7 @@ const ctrListHeader = "REF TYPE DIGEST SIZE PLATFORMS LABELS\n"
 // A containerd that never finishes an import fails the phase at Timeouts.Images, named.
 func TestImagesPhaseTimesOut(t *testing.T) {
 	root := t.TempDir()
-	write(t, root, ImageMetadataPath, []byte(pauseImageJSON), 0o644)
+	write(t, root, imagemeta.Path, []byte(pauseImageJSON), 0o644)
 	fakeCtr(t, ctrListHeader, "exec sleep 60")
 	n, _, _ := testNode(root)
 	n.Timeouts.Images = 300 * time.Millisecond
@@ -48,7 +50,7 @@ func TestImagesPhaseTimesOut(t *testing.T) {
 // another digest is an error naming both.
 func TestImagesPhaseChecksDigests(t *testing.T) {
 	root := t.TempDir()
-	write(t, root, ImageMetadataPath, []byte(pauseImageJSON), 0o644)
+	write(t, root, imagemeta.Path, []byte(pauseImageJSON), 0o644)
 	n, _, console := testNode(root)
 
 	fakeCtr(t, ctrListHeader+"registry.k8s.io/pause:3.10 application/vnd.oci.image.index.v1+json sha256:1111 300KiB linux/amd64 -\n", "exit 1")

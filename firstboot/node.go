@@ -25,10 +25,6 @@ const (
 	StartedStamp = StateDir + "/firstboot.started"
 	// StatusPath is the live status, for "kiln-agent status".
 	StatusPath = "/run/kiln/status.json"
-	// ImageMetadataPath describes the image, with the baked container images.
-	ImageMetadataPath = "/usr/lib/kiln/image.json"
-	// ImagesDir holds the baked OCI archives.
-	ImagesDir = "/usr/lib/kiln/images"
 	// CNIConfigPath is the pod network configuration kubelet's runtime reads.
 	CNIConfigPath = "/etc/cni/net.d/10-kiln.conflist"
 )

@@ -31,10 +31,6 @@ var nodeBinaries = []struct{ artifact, path string }{
 // ignitionArtifact is the Ignition binary the initramfs runs on first boot.
 const ignitionArtifact = "ignition"
 
-// ImagesDir holds the baked OCI archives in the root filesystem, one per image, named after
-// the artifact ("kube-apiserver.tar"); the agent imports them into containerd.
-const ImagesDir = "/usr/lib/kiln/images"
-
 // inputs are the profile's artifacts, found in the lock and verified in the store.
 type inputs struct {
 	store   *artifactstore.Store
@@ -88,7 +84,7 @@ func loadInputs(p *profile.Profile) (*inputs, error) {
 // path is where an artifact's content is in the store.
 func (in *inputs) path(name string) string { return in.store.Path(in.entries[name]) }
 
-// imageFile is the file name of an image artifact in ImagesDir: "image/kube-apiserver" →
+// imageFile is the file name of an image artifact in imagemeta.ImagesDir: "image/kube-apiserver" →
 // "kube-apiserver.tar".
 func imageFile(artifact string) string {
 	return strings.TrimPrefix(artifact, "image/") + ".tar"

@@ -3,7 +3,6 @@ package imagebuild
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -12,13 +11,14 @@ import (
 	"strings"
 
 	"github.com/kilnproject/kiln/internal/build/diskimage"
+	"github.com/kilnproject/kiln/internal/contract/imagemeta"
 )
 
 // Inspection is what `kiln inspect` reports of a built image.
 type Inspection struct {
 	Path       string
 	Partitions *diskimage.Table // nil for a PXE bundle or a bare squashfs
-	Metadata   *Metadata
+	Metadata   *imagemeta.Metadata
 }
 
 // Inspect reads a NAME.raw disk image, a NAME-pxe/ bundle or a root squashfs and returns its
@@ -48,16 +48,15 @@ func Inspect(ctx context.Context, path string) (*Inspection, error) {
 		}
 		offset = root.Start
 	}
-	cmd := exec.CommandContext(ctx, "unsquashfs", "-o", strconv.FormatInt(offset, 10), "-cat", squash, strings.TrimPrefix(MetadataPath, "/"))
+	cmd := exec.CommandContext(ctx, "unsquashfs", "-o", strconv.FormatInt(offset, 10), "-cat", squash, strings.TrimPrefix(imagemeta.Path, "/"))
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return nil, fmt.Errorf("inspect %s: read %s from the root filesystem: %v: %s", path, MetadataPath, err, strings.TrimSpace(stderr.String()))
+		return nil, fmt.Errorf("inspect %s: read %s from the root filesystem: %v: %s", path, imagemeta.Path, err, strings.TrimSpace(stderr.String()))
 	}
-	ins.Metadata = &Metadata{}
-	if err := json.Unmarshal(out, ins.Metadata); err != nil {
-		return nil, fmt.Errorf("inspect %s: %s: %w", path, MetadataPath, err)
+	if ins.Metadata, err = imagemeta.Parse(out); err != nil {
+		return nil, fmt.Errorf("inspect %s: %w", path, err)
 	}
 	return ins, nil
 }

@@ -2,7 +2,6 @@ package imagebuild
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -11,40 +10,12 @@ import (
 
 	"github.com/kilnproject/kiln/internal/build/ociarchive"
 	"github.com/kilnproject/kiln/internal/build/profile"
+	"github.com/kilnproject/kiln/internal/contract/imagemeta"
 )
-
-// MetadataPath is where an image describes itself (name, role, versions, artifacts, baked
-// images with their digests); `kiln inspect` reads it back.
-const MetadataPath = "/usr/lib/kiln/image.json"
-
-// Metadata is the content of MetadataPath.
-type Metadata struct {
-	Name              string         `json:"name"`
-	Role              string         `json:"role"`
-	KubernetesVersion string         `json:"kubernetesVersion"`
-	KernelVersion     string         `json:"kernelVersion"`
-	KernelArgs        string         `json:"kernelArgs"`
-	Artifacts         []ArtifactInfo `json:"artifacts"`
-	Images            []BakedImage   `json:"images"`
-}
-
-// ArtifactInfo records one input of the image.
-type ArtifactInfo struct {
-	Name    string `json:"name"`
-	Version string `json:"version"`
-	SHA256  string `json:"sha256"`
-}
-
-// BakedImage is a container image preloaded into the node's containerd.
-type BakedImage struct {
-	Ref    string `json:"ref"`
-	Digest string `json:"digest"`
-	File   string `json:"file"`
-}
 
 // assemblePayload makes the root filesystem tree in dir: the base rootfs, the node binaries,
 // the baked images, kiln's own programs, and the image's metadata. It returns the metadata.
-func assemblePayload(ctx context.Context, dir string, p *profile.Profile, in *inputs, kiln kilnBinaries) (*Metadata, error) {
+func assemblePayload(ctx context.Context, dir string, p *profile.Profile, in *inputs, kiln kilnBinaries) (*imagemeta.Metadata, error) {
 	// tar keeps the base's owners, modes and special files exactly; mksquashfs then fixes times.
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
@@ -60,7 +31,7 @@ func assemblePayload(ctx context.Context, dir string, p *profile.Profile, in *in
 	if err != nil {
 		return nil, err
 	}
-	md := &Metadata{Name: p.Name, Role: p.Role, KubernetesVersion: p.KubernetesVersion, KernelVersion: kver}
+	md := &imagemeta.Metadata{Name: p.Name, Role: p.Role, KubernetesVersion: p.KubernetesVersion, KernelVersion: kver}
 	for _, b := range nodeBinaries {
 		if err := copyFile(in.path(b.artifact), filepath.Join(dir, b.path), 0o755); err != nil {
 			return nil, fmt.Errorf("place %s: %w", b.artifact, err)
@@ -68,14 +39,14 @@ func assemblePayload(ctx context.Context, dir string, p *profile.Profile, in *in
 	}
 	for _, img := range p.Images {
 		file := imageFile(img)
-		if err := copyFile(in.path(img), filepath.Join(dir, ImagesDir, file), 0o644); err != nil {
+		if err := copyFile(in.path(img), filepath.Join(dir, imagemeta.ImagesDir, file), 0o644); err != nil {
 			return nil, fmt.Errorf("place %s: %w", img, err)
 		}
 		entries, err := ociarchive.Read(in.path(img))
 		if err != nil || len(entries) != 1 {
 			return nil, fmt.Errorf("read image %s: %v (want one image, got %d)", img, err, len(entries))
 		}
-		md.Images = append(md.Images, BakedImage{Ref: entries[0].RefName, Digest: entries[0].ManifestDigest.String(), File: file})
+		md.Images = append(md.Images, imagemeta.Image{Ref: entries[0].RefName, Digest: entries[0].ManifestDigest.String(), File: file})
 	}
 	for _, k := range kiln.payload() {
 		if err := copyFile(k.src, filepath.Join(dir, k.dst), 0o755); err != nil {
@@ -87,7 +58,7 @@ func assemblePayload(ctx context.Context, dir string, p *profile.Profile, in *in
 	}
 	for _, n := range sortedKeys(in.entries) {
 		e := in.entries[n]
-		md.Artifacts = append(md.Artifacts, ArtifactInfo{Name: n, Version: e.Version, SHA256: e.SHA256})
+		md.Artifacts = append(md.Artifacts, imagemeta.Artifact{Name: n, Version: e.Version, SHA256: e.SHA256})
 	}
 	return md, nil
 }
@@ -121,16 +92,16 @@ func adaptBase(dir string) error {
 }
 
 // writeMetadata stores md in the tree.
-func writeMetadata(dir string, md *Metadata) error {
-	data, err := json.MarshalIndent(md, "", "  ")
+func writeMetadata(dir string, md *imagemeta.Metadata) error {
+	data, err := md.Marshal()
 	if err != nil {
 		return err
 	}
-	path := filepath.Join(dir, MetadataPath)
+	path := filepath.Join(dir, imagemeta.Path)
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	return os.WriteFile(path, append(data, '\n'), 0o644)
+	return os.WriteFile(path, data, 0o644)
 }
 
 // kernelVersion is the one kernel of the base: its modules directory's name.

@@ -14,6 +14,7 @@ import (
 	"github.com/kilnproject/kiln/internal/cluster/config"
 	"github.com/kilnproject/kiln/internal/cluster/nodeconfig"
 	"github.com/kilnproject/kiln/internal/cluster/tokensecret"
+	"github.com/kilnproject/kiln/internal/contract/imagemeta"
 	"github.com/kilnproject/kiln/qemu-tests/vmcluster"
 )
 
@@ -230,7 +231,7 @@ since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1fs", b - a }';
 done_in() { echo "[$1] done in $(since "$t")"; t=$(date +%s.%N); }
 
 echo "[kubeadm-firstboot] first boot: images, kubeadm @ACTION@, pod-network"
-ls ` + firstboot.ImagesDir + `/*.tar | xargs -P "$(nproc)" -n 1 ctr --namespace k8s.io images import >/dev/null
+ls ` + imagemeta.ImagesDir + `/*.tar | xargs -P "$(nproc)" -n 1 ctr --namespace k8s.io images import >/dev/null
 done_in images
 
 kubeadm @ACTION@ --config ` + kubeadmConfig + `@SKIP_TOKEN_PRINT@
