@@ -1,7 +1,9 @@
 package imagebuild
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/kilnproject/kiln/internal/build/diskimage"
 	"github.com/kilnproject/kiln/internal/build/profile"
+	"github.com/kilnproject/kiln/internal/common/atomicfile"
 )
 
 // Files of the PXE bundle.
@@ -91,10 +94,17 @@ boot
 	if err := os.WriteFile(filepath.Join(tmp, PXEScript), []byte(script), 0o644); err != nil {
 		return Output{}, err
 	}
-	os.RemoveAll(final)
-	if err := os.Rename(tmp, final); err != nil {
+	// A directory can't be renamed over a full one: move the old bundle aside first, so that
+	// the final path holds either the old bundle or the new one, never a mix.
+	old := final + ".old"
+	os.RemoveAll(old)
+	if err := os.Rename(final, old); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return Output{}, err
 	}
+	if err := atomicfile.Rename(tmp, final); err != nil {
+		return Output{}, err
+	}
+	os.RemoveAll(old)
 	return Output{Format: profile.FormatPXE, Path: final, Size: size, SHA256: sum}, nil
 }
 

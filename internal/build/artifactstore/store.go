@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 
 	"github.com/kilnproject/kiln/internal/build/source"
+	"github.com/kilnproject/kiln/internal/common/atomicfile"
 )
 
 // Modes of the store's directories and content files.
@@ -148,16 +149,11 @@ func (s *Store) verify(sha string) (int64, bool, error) {
 // fetch streams src into a temp file while hashing it and renames it into place when its hash
 // is wantSHA256 (or anything, when wantSHA256 is empty).
 func (s *Store) fetch(ctx context.Context, name string, src source.Source, wantSHA256 string) (sha string, size int64, err error) {
-	tmp, err := os.CreateTemp(s.tmpDir(), "put-*")
+	tmp, err := atomicfile.Create(s.tmpDir(), "put", FileMode)
 	if err != nil {
 		return "", 0, fmt.Errorf("artifact %q: %w", name, err)
 	}
-	defer func() {
-		tmp.Close()
-		if err != nil {
-			os.Remove(tmp.Name())
-		}
-	}()
+	defer tmp.Cleanup()
 	h := sha256.New()
 	counter := &countingWriter{w: io.MultiWriter(tmp, h)}
 	if err := src.Fetch(ctx, counter); err != nil {
@@ -167,16 +163,7 @@ func (s *Store) fetch(ctx context.Context, name string, src source.Source, wantS
 	if wantSHA256 != "" && sha != wantSHA256 {
 		return "", 0, fmt.Errorf("artifact %q from %s: %w: expected %s, got %s", name, src, ErrHashMismatch, wantSHA256, sha)
 	}
-	if err := tmp.Chmod(FileMode); err != nil {
-		return "", 0, fmt.Errorf("artifact %q: %w", name, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return "", 0, fmt.Errorf("artifact %q: %w", name, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return "", 0, fmt.Errorf("artifact %q: %w", name, err)
-	}
-	if err := os.Rename(tmp.Name(), s.pathOf(sha)); err != nil {
+	if err := tmp.Commit(s.pathOf(sha)); err != nil {
 		return "", 0, fmt.Errorf("artifact %q: store content: %w", name, err)
 	}
 	return sha, counter.n, nil

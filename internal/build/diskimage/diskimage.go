@@ -5,10 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/kilnproject/kiln/internal/common/atomicfile"
 )
 
 var (
@@ -135,36 +136,13 @@ func volumeSerial(seed string) uint32 {
 
 func alignUp(n, to int64) int64 { return (n + to - 1) / to * to }
 
-// writeAtomic creates a sparse file of size bytes beside path, lets write fill it, syncs it and
-// renames it to path. On any error the temp file is removed.
-func writeAtomic(path string, size int64, write func(f *os.File) error) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
+// writeAtomic creates a sparse file of size bytes, lets write fill it, and puts it at path
+// atomically.
+func writeAtomic(path string, size int64, write func(f *os.File) error) error {
+	return atomicfile.Write(path, 0o644, func(f *os.File) error {
+		if err := f.Truncate(size); err != nil {
+			return err
 		}
-	}()
-	if err := tmp.Chmod(0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Truncate(size); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := write(tmp); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+		return write(f)
+	})
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/kilnproject/kiln/internal/cluster/pki"
 	"github.com/kilnproject/kiln/internal/cluster/token"
 	"github.com/kilnproject/kiln/internal/cluster/tokensecret"
+	"github.com/kilnproject/kiln/internal/common/atomicfile"
 	"github.com/kilnproject/kiln/internal/contract/layout"
 )
 
@@ -64,7 +65,7 @@ func Create(path string, cfg *config.Config, now time.Time) (*Dir, error) {
 		return nil, err
 	}
 	// rename(2) replaces an empty directory but never a non-empty one.
-	if err := os.Rename(tmp, path); err != nil {
+	if err := atomicfile.Rename(tmp, path); err != nil {
 		return nil, fmt.Errorf("move cluster directory into place at %s: %w", path, err)
 	}
 	return &Dir{Path: path}, nil

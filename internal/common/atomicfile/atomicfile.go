@@ -1,7 +1,6 @@
 package atomicfile
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -34,22 +33,63 @@ func write(path string, perm os.FileMode, fill func(f *os.File) error) error {
 	if err := os.MkdirAll(dir, DirMode); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	p, err := Create(dir, filepath.Base(path), perm)
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name()) // a no-op once the rename succeeded
-	err = errors.Join(tmp.Chmod(perm), fill(tmp))
-	if err == nil {
-		err = tmp.Sync()
+	defer p.Cleanup()
+	if err := fill(p.File); err != nil {
+		return err
 	}
-	if cerr := tmp.Close(); err == nil {
+	return p.Commit(path)
+}
+
+// Pending is a file being written that nobody sees until Commit: for content whose final name
+// is known only once it is written (a content-addressed store names a file by its hash).
+type Pending struct {
+	*os.File
+	done bool
+}
+
+// Create starts a pending file with mode perm in dir (on the final path's filesystem), named
+// after name with a temp suffix.
+func Create(dir, name string, perm os.FileMode) (*Pending, error) {
+	f, err := os.CreateTemp(dir, "."+name+".tmp-*")
+	if err != nil {
+		return nil, err
+	}
+	if err := f.Chmod(perm); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, err
+	}
+	return &Pending{File: f}, nil
+}
+
+// Commit fsyncs and closes the file, renames it to path and fsyncs path's directory. After a
+// failed Commit the temp file is gone too.
+func (p *Pending) Commit(path string) error {
+	p.done = true
+	err := p.Sync()
+	if cerr := p.Close(); err == nil {
 		err = cerr
 	}
-	if err != nil {
-		return err
+	if err == nil {
+		err = Rename(p.Name(), path)
 	}
-	return Rename(tmp.Name(), path)
+	if err != nil {
+		os.Remove(p.Name())
+	}
+	return err
+}
+
+// Cleanup removes the file unless it was committed; defer it right after Create.
+func (p *Pending) Cleanup() {
+	if !p.done {
+		p.done = true
+		p.Close()
+		os.Remove(p.Name())
+	}
 }
 
 // Rename moves a finished temp file or directory (already fsynced by its writer) to path, then

@@ -73,3 +73,28 @@ func assertOnly(t *testing.T, dir, name string) {
 		t.Errorf("directory holds %v, want only %s", names, name)
 	}
 }
+
+func TestPendingCommitAndCleanup(t *testing.T) {
+	dir := t.TempDir()
+	p, err := Create(dir, "blob", 0o444)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.WriteString("content")
+	if err := p.Commit(filepath.Join(dir, "sha256-abc")); err != nil {
+		t.Fatal(err)
+	}
+	p.Cleanup() // a no-op after Commit
+	assertOnly(t, dir, "sha256-abc")
+	if fi, _ := os.Stat(filepath.Join(dir, "sha256-abc")); fi.Mode().Perm() != 0o444 {
+		t.Errorf("mode %v, want 0444", fi.Mode().Perm())
+	}
+
+	abandoned, err := Create(dir, "blob", 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	abandoned.WriteString("half")
+	abandoned.Cleanup()
+	assertOnly(t, dir, "sha256-abc")
+}
