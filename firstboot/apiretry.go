@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
@@ -36,8 +37,8 @@ func retryAPI(ctx context.Context, n *Node, prefix string, call func(context.Con
 			return poll.Stop(err)
 		}
 		if ctx.Err() == nil {
-			n.say("[%s] attempt %d: the API server did not answer: %v; trying again in %s", prefix, attempt, err, next)
-			n.Log.Warn("API call failed", "phase", prefix, "attempt", attempt, "error", err.Error(), "retry_in", next.String())
+			n.report(slog.LevelWarn, fmt.Sprintf("[%s] attempt %d: the API server did not answer: %v; trying again in %s", prefix, attempt, err, next),
+				"API call failed", "phase", prefix, "attempt", attempt, "error", err.Error(), "retry_in", next.String())
 		}
 		next = min(2*next, apiRetryMax)
 		return err

@@ -3,6 +3,7 @@ package firstboot
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"strings"
@@ -47,8 +48,8 @@ func loadConfig(ctx context.Context, n *Node) error {
 		n.Cluster.Init.NodeRegistration.Name = n.Name
 		n.Cluster.Init.LocalAPIEndpoint.AdvertiseAddress = n.IP.String()
 	}
-	n.Log.Info("node identity", "role", string(cfg.Role), "node", n.Name, "address", n.IP.String(), "endpoint", cfg.ControlPlaneEndpoint)
-	n.say("[config] %s %s at %s, control plane %s", cfg.Role, n.Name, n.IP, cfg.ControlPlaneEndpoint)
+	n.report(slog.LevelInfo, fmt.Sprintf("[config] %s %s at %s, control plane %s", cfg.Role, n.Name, n.IP, cfg.ControlPlaneEndpoint),
+		"node identity", "role", string(cfg.Role), "node", n.Name, "address", n.IP.String(), "endpoint", cfg.ControlPlaneEndpoint)
 	return nil
 }
 

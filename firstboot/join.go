@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"time"
 
@@ -88,8 +89,8 @@ func (n *Node) discover(ctx context.Context) (*clientcmdapi.Config, error) {
 		if permanent(err) {
 			return poll.Stop(err)
 		}
-		n.say("[discovery] attempt %d: %v; trying again in %s", attempt, err, next)
-		n.Log.Warn("discovery failed", "attempt", attempt, "error", err.Error(), "retry_in", next.String())
+		n.report(slog.LevelWarn, fmt.Sprintf("[discovery] attempt %d: %v; trying again in %s", attempt, err, next),
+			"discovery failed", "attempt", attempt, "error", err.Error(), "retry_in", next.String())
 		next = min(2*next, discoveryBackoffMax)
 		return err
 	})

@@ -1,6 +1,7 @@
 package firstboot
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -72,6 +73,18 @@ func (n *Node) now() time.Time {
 func (n *Node) say(format string, args ...any) {
 	if n.Console != nil {
 		fmt.Fprintf(n.Console, format+"\n", args...)
+	}
+}
+
+// report writes one event for both audiences: line on the console, for people, and the log
+// entry msg with its fields attrs at level, for the journal. Use it wherever an event is both
+// shown and logged, so the two never drift apart.
+func (n *Node) report(level slog.Level, line, msg string, attrs ...any) {
+	if n.Console != nil {
+		fmt.Fprintln(n.Console, line)
+	}
+	if n.Log != nil {
+		n.Log.Log(context.Background(), level, msg, attrs...)
 	}
 }
 

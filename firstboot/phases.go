@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -66,8 +67,8 @@ func Run(ctx context.Context, n *Node, phases []Phase) error {
 		took := n.now().Sub(t0)
 		if err != nil {
 			st.fail(i, err)
-			n.Log.Error("phase failed", "phase", p.Name, "duration", took.Round(time.Millisecond).String(), "error", err.Error())
-			n.say("[%s] FAILED after %s: %v", p.Name, round(took), err)
+			n.report(slog.LevelError, fmt.Sprintf("[%s] FAILED after %s: %v", p.Name, round(took), err),
+				"phase failed", "phase", p.Name, "duration", took.Round(time.Millisecond).String(), "error", err.Error())
 			n.reportContainers(ctx)
 			n.say("[kiln] first boot stopped in phase %s (kiln-agent status; journalctl -u kiln-firstboot)", p.Name)
 			return fmt.Errorf("%w in phase %s: %w", ErrPhase, p.Name, err)
@@ -76,8 +77,8 @@ func Run(ctx context.Context, n *Node, phases []Phase) error {
 		// rerun finds whole results, never half-written ones.
 		unix.Sync()
 		st.finish(i, took)
-		n.Log.Info("phase done", "phase", p.Name, "duration", took.Round(time.Millisecond).String())
-		n.say("[%s] done in %s", p.Name, round(took))
+		n.report(slog.LevelInfo, fmt.Sprintf("[%s] done in %s", p.Name, round(took)),
+			"phase done", "phase", p.Name, "duration", took.Round(time.Millisecond).String())
 	}
 	total := n.now().Sub(start)
 	var fp *Footprint
@@ -85,8 +86,8 @@ func Run(ctx context.Context, n *Node, phases []Phase) error {
 		n.Log.Warn("agent footprint unknown", "error", err.Error())
 	} else {
 		fp = &f
-		n.Log.Info("agent footprint", "cpu_seconds", f.CPUSeconds, "peak_rss_mib", f.PeakRSSMiB, "programs_cpu_seconds", f.ProgramsCPUSeconds)
-		n.say("[kiln] agent footprint: %s", f)
+		n.report(slog.LevelInfo, fmt.Sprintf("[kiln] agent footprint: %s", f),
+			"agent footprint", "cpu_seconds", f.CPUSeconds, "peak_rss_mib", f.PeakRSSMiB, "programs_cpu_seconds", f.ProgramsCPUSeconds)
 	}
 	st.complete(fp)
 	n.say("[kiln] first boot complete in %s: kubelet keeps the node", round(total))

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
@@ -56,8 +57,8 @@ func waitHTTP(ctx context.Context, n *Node, what, url string, client *http.Clien
 	if err != nil {
 		return fmt.Errorf("%s not healthy at %s within %s: %w", what, url, timeout, err)
 	}
-	n.say("[wait] %s healthy after %s", what, round(n.now().Sub(start)))
-	n.Log.Info("healthy", "component", what, "url", url, "after", n.now().Sub(start).String())
+	took := n.now().Sub(start)
+	n.report(slog.LevelInfo, fmt.Sprintf("[wait] %s healthy after %s", what, round(took)), "healthy", "component", what, "url", url, "after", took.String())
 	return nil
 }
 
