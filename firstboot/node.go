@@ -49,6 +49,10 @@ type Node struct {
 	Now func() time.Time
 	// Timeouts bound every wait; zero fields take their defaults.
 	Timeouts Timeouts
+	// Ports moves the node's fixed local ports the agent probes (kubelet's health port, the
+	// controller manager's and the scheduler's secure ports) to others. Nil on a node; a host
+	// run of the phases (package hostcontrolplane), where those ports may be taken, sets it.
+	Ports map[int]int
 
 	// Set by the config phase.
 	Config  *nodeconfig.NodeConfig
@@ -61,6 +65,15 @@ type Node struct {
 
 // path returns p (an absolute node path) under Root.
 func (n *Node) path(p string) string { return filepath.Join(n.Root, p) }
+
+// localPort is where the node's component with the fixed port p listens: p, unless Ports moves
+// it.
+func (n *Node) localPort(p int) int {
+	if to, ok := n.Ports[p]; ok {
+		return to
+	}
+	return p
+}
 
 func (n *Node) now() time.Time {
 	if n.Now != nil {

@@ -107,11 +107,11 @@ func waitControlPlane(ctx context.Context, n *Node) error {
 		return err
 	}
 	local := localHealthClient()
-	kcm := fmt.Sprintf("https://127.0.0.1:%d/healthz", manifests.ControllerManagerPort)
+	kcm := fmt.Sprintf("https://127.0.0.1:%d/healthz", n.localPort(manifests.ControllerManagerPort))
 	if err := waitHTTP(ctx, n, "kube-controller-manager", kcm, local, n.Timeouts.controlPlaneHealthy()); err != nil {
 		return err
 	}
-	sched := fmt.Sprintf("https://127.0.0.1:%d/livez", manifests.SchedulerPort)
+	sched := fmt.Sprintf("https://127.0.0.1:%d/livez", n.localPort(manifests.SchedulerPort))
 	return waitHTTP(ctx, n, "kube-scheduler", sched, local, n.Timeouts.controlPlaneHealthy())
 }
 

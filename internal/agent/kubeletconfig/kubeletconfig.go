@@ -14,6 +14,9 @@ import (
 
 // For returns the cluster-wide KubeletConfiguration, the same on every node: the values kubeadm
 // sets explicitly (its defaulting lives in k8s.io/kubernetes, which kiln does not import).
+// HealthzPort is kubelet's local health port (on 127.0.0.1), as kubeadm sets it.
+const HealthzPort = 10248
+
 func For(c *config.ClusterConfiguration) (*kubeletv1beta1.KubeletConfiguration, error) {
 	dnsIP, err := c.ServiceIP(10)
 	if err != nil {
@@ -33,7 +36,7 @@ func For(c *config.ClusterConfiguration) (*kubeletv1beta1.KubeletConfiguration, 
 		StaticPodPath:      layout.ManifestsDir,
 		RotateCertificates: true,
 		HealthzBindAddress: "127.0.0.1",
-		HealthzPort:        ptr.To[int32](10248),
+		HealthzPort:        ptr.To[int32](HealthzPort),
 		ReadOnlyPort:       0,
 		// The runtime endpoint is node-local in kubeadm (instance-config.yaml); every kiln node
 		// runs containerd at the same socket, so it is set here once.
