@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	utilnet "k8s.io/apimachinery/pkg/util/net"
+
+	"github.com/kilnproject/kiln/internal/common/poll"
 )
 
 // API retry backoff: a control plane on a slow machine may restart its API server (its
@@ -25,27 +28,25 @@ const (
 // Each retry is a console line under prefix.
 func retryAPI(ctx context.Context, n *Node, prefix string, call func(context.Context) error) error {
 	window := n.Timeouts.apiServerReady()
-	ctx, cancel := context.WithTimeout(ctx, window)
-	defer cancel()
-	backoff := apiRetryMin
-	for attempt := 1; ; attempt++ {
+	// next mirrors the schedule's interval, for the console line that announces it.
+	next, attempt := apiRetryMin, 0
+	err := poll.Until(ctx, poll.Backoff(apiRetryMin, apiRetryMax).Within(window), func(ctx context.Context) error {
+		attempt++
 		err := call(ctx)
 		if err == nil || !transientAPIError(err) {
-			return err
+			return poll.Stop(err)
 		}
 		if ctx.Err() == nil {
-			n.say("[%s] attempt %d: the API server did not answer: %v; trying again in %s", prefix, attempt, err, backoff)
-			n.Log.Warn("API call failed", "phase", prefix, "attempt", attempt, "error", err.Error(), "retry_in", backoff.String())
-			select {
-			case <-ctx.Done():
-			case <-time.After(backoff):
-			}
+			n.report(slog.LevelWarn, fmt.Sprintf("[%s] attempt %d: the API server did not answer: %v; trying again in %s", prefix, attempt, err, next),
+				"API call failed", "phase", prefix, "attempt", attempt, "error", err.Error(), "retry_in", next.String())
 		}
-		if ctx.Err() != nil {
-			return fmt.Errorf("%w: the API server did not answer within %s: %w", ErrTimeout, window, err)
-		}
-		backoff = min(2*backoff, apiRetryMax)
+		next = min(2*next, apiRetryMax)
+		return err
+	})
+	if _, ok := errors.AsType[*poll.TimeoutError](err); ok {
+		return fmt.Errorf("the API server did not answer within %s: %w", window, err)
 	}
+	return err
 }
 
 // transientAPIError tells a request that did not reach a working API server (refused, reset,

@@ -3,6 +3,7 @@ package firstboot
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/kilnproject/kiln/internal/cluster/clusterdir"
 	"github.com/kilnproject/kiln/internal/cluster/config"
 	"github.com/kilnproject/kiln/internal/cluster/nodeconfig"
+	"github.com/kilnproject/kiln/internal/common/poll"
 )
 
 // loadConfig is the config phase: it reads what Ignition wrote (see package nodeconfig for the
@@ -46,8 +48,8 @@ func loadConfig(ctx context.Context, n *Node) error {
 		n.Cluster.Init.NodeRegistration.Name = n.Name
 		n.Cluster.Init.LocalAPIEndpoint.AdvertiseAddress = n.IP.String()
 	}
-	n.Log.Info("node identity", "role", string(cfg.Role), "node", n.Name, "address", n.IP.String(), "endpoint", cfg.ControlPlaneEndpoint)
-	n.say("[config] %s %s at %s, control plane %s", cfg.Role, n.Name, n.IP, cfg.ControlPlaneEndpoint)
+	n.report(slog.LevelInfo, fmt.Sprintf("[config] %s %s at %s, control plane %s", cfg.Role, n.Name, n.IP, cfg.ControlPlaneEndpoint),
+		"node identity", "role", string(cfg.Role), "node", n.Name, "address", n.IP.String(), "endpoint", cfg.ControlPlaneEndpoint)
 	return nil
 }
 
@@ -77,21 +79,16 @@ func (n *Node) nodeIP(ctx context.Context) (net.IP, error) {
 		}
 	}
 	host, _, _ := net.SplitHostPort(n.Config.ControlPlaneEndpoint)
-	ctx, cancel := context.WithTimeout(ctx, n.Timeouts.address())
-	defer cancel()
-	var last error
-	for {
-		ip, err := sourceAddress(ctx, host)
-		if err == nil {
-			return ip, nil
-		}
-		last = err
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("no address to reach the control-plane endpoint %s from after %s (set nodeIP in %s): %w", n.Config.ControlPlaneEndpoint, n.Timeouts.address(), nodeconfig.NodeConfigPath, last)
-		case <-time.After(time.Second):
-		}
+	var ip net.IP
+	err := poll.Until(ctx, poll.Every(time.Second).Within(n.Timeouts.address()), func(ctx context.Context) error {
+		var err error
+		ip, err = sourceAddress(ctx, host)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("no address to reach the control-plane endpoint %s from after %s (set nodeIP in %s): %w", n.Config.ControlPlaneEndpoint, n.Timeouts.address(), nodeconfig.NodeConfigPath, err)
 	}
+	return ip, nil
 }
 
 // sourceAddress asks the kernel which local address it would send from to reach host. A UDP

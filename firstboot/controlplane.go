@@ -3,6 +3,7 @@ package firstboot
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 
 	"k8s.io/client-go/kubernetes"
@@ -90,8 +91,7 @@ func applyClusterObjects(ctx context.Context, n *Node) error {
 	// A retry applies everything again: what is already there is left unchanged.
 	return retryAPI(ctx, n, "cluster-objects", func(ctx context.Context) error {
 		return clusterobjects.Apply(ctx, client, in, func(step string) {
-			n.Log.Info("cluster objects", "step", step)
-			n.say("[cluster-objects] %s", step)
+			n.report(slog.LevelInfo, "[cluster-objects] "+step, "cluster objects", "step", step)
 		})
 	})
 }

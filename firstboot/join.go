@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
@@ -17,6 +19,7 @@ import (
 	"github.com/kilnproject/kiln/internal/cluster/kubeconfig"
 	"github.com/kilnproject/kiln/internal/cluster/nodeconfig"
 	"github.com/kilnproject/kiln/internal/common/atomicfile"
+	"github.com/kilnproject/kiln/internal/common/poll"
 	"github.com/kilnproject/kiln/internal/contract/layout"
 )
 
@@ -66,11 +69,13 @@ func (n *Node) discover(ctx context.Context) (*clientcmdapi.Config, error) {
 		}
 		return discovery.ByFile("https://"+n.Config.ControlPlaneEndpoint, caPEM, n.Token.Value(), n.Config.ClusterName)
 	}
-	ctx, cancel := context.WithTimeout(ctx, n.Timeouts.discovery())
-	defer cancel()
-	backoff := discoveryBackoffMin
-	for attempt := 1; ; attempt++ {
-		cfg, err := discovery.ByToken(ctx, discovery.TokenOptions{
+	// next mirrors the schedule's interval, for the console line that announces it.
+	next, attempt := discoveryBackoffMin, 0
+	var cfg *clientcmdapi.Config
+	err := poll.Until(ctx, poll.Backoff(discoveryBackoffMin, discoveryBackoffMax).Within(n.Timeouts.discovery()), func(ctx context.Context) error {
+		attempt++
+		var err error
+		cfg, err = discovery.ByToken(ctx, discovery.TokenOptions{
 			Endpoint:    n.Config.ControlPlaneEndpoint,
 			Token:       n.Token.Value(),
 			CAPins:      n.Config.CACertHashes,
@@ -79,20 +84,23 @@ func (n *Node) discover(ctx context.Context) (*clientcmdapi.Config, error) {
 			Logger:      n.Log,
 		})
 		if err == nil {
-			return cfg, nil
+			return nil
 		}
 		if permanent(err) {
-			return nil, err
+			return poll.Stop(err)
 		}
-		n.say("[discovery] attempt %d: %v; trying again in %s", attempt, err, backoff)
-		n.Log.Warn("discovery failed", "attempt", attempt, "error", err.Error(), "retry_in", backoff.String())
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("%w: no control plane at %s within %s: %w", ErrTimeout, n.Config.ControlPlaneEndpoint, n.Timeouts.discovery(), err)
-		case <-time.After(backoff):
-		}
-		backoff = min(2*backoff, discoveryBackoffMax)
+		n.report(slog.LevelWarn, fmt.Sprintf("[discovery] attempt %d: %v; trying again in %s", attempt, err, next),
+			"discovery failed", "attempt", attempt, "error", err.Error(), "retry_in", next.String())
+		next = min(2*next, discoveryBackoffMax)
+		return err
+	})
+	if _, ok := errors.AsType[*poll.TimeoutError](err); ok {
+		return nil, fmt.Errorf("no control plane at %s within %s: %w", n.Config.ControlPlaneEndpoint, n.Timeouts.discovery(), err)
 	}
+	if err != nil {
+		return nil, err
+	}
+	return cfg, nil
 }
 
 // permanent reports discovery errors no retry can fix: bad input, a server the pin refuses, a
@@ -136,19 +144,17 @@ func waitNodeJoined(ctx context.Context, n *Node) error {
 
 func (n *Node) waitKubeletConf(ctx context.Context) (kubernetes.Interface, error) {
 	path := layout.KubeconfigPath(layout.KubeletConf)
-	ctx, cancel := context.WithTimeout(ctx, n.Timeouts.nodeRegistered())
-	defer cancel()
 	start := n.now()
-	for {
-		if rc, err := clientcmd.BuildConfigFromFlags("", n.path(path)); err == nil {
-			rc.Timeout = clientTimeout
-			n.say("[wait] TLS bootstrap done after %s: %s", round(n.now().Sub(start)), path)
-			return kubernetes.NewForConfig(rc)
-		}
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("%w: kubelet wrote no %s within %s: its certificate request was not approved and signed (journalctl -u kubelet; kubectl get csr)", ErrTimeout, path, n.Timeouts.nodeRegistered())
-		case <-time.After(pollInterval):
-		}
+	var rc *rest.Config
+	err := poll.Until(ctx, poll.Every(pollInterval).Within(n.Timeouts.nodeRegistered()), func(context.Context) error {
+		var err error
+		rc, err = clientcmd.BuildConfigFromFlags("", n.path(path))
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("kubelet wrote no %s within %s: its certificate request was not approved and signed (journalctl -u kubelet; kubectl get csr): %w", path, n.Timeouts.nodeRegistered(), err)
 	}
+	rc.Timeout = clientTimeout
+	n.say("[wait] TLS bootstrap done after %s: %s", round(n.now().Sub(start)), path)
+	return kubernetes.NewForConfig(rc)
 }

@@ -7,14 +7,12 @@ import (
 	"path/filepath"
 
 	"github.com/kilnproject/kiln/internal/common/atomicfile"
+	"github.com/kilnproject/kiln/internal/contract/kubeadm"
 	"github.com/kilnproject/kiln/internal/contract/layout"
 )
 
 // KubeletUnit is kubelet's systemd unit.
 const KubeletUnit = "kubelet.service"
-
-// kubeletHealthz is kubelet's local health endpoint (the KubeletConfiguration kiln writes).
-const kubeletHealthz = "http://127.0.0.1:10248/healthz"
 
 // writeKubeletFiles writes config.yaml (the cluster's KubeletConfiguration) and
 // kubeadm-flags.env (this node's flags) for the drop-in in units/.
@@ -42,5 +40,6 @@ func startKubelet(ctx context.Context, n *Node) error {
 			return err
 		}
 	}
-	return waitHTTP(ctx, n, "kubelet", kubeletHealthz, localHealthClient(), n.Timeouts.kubeletHealthy())
+	healthz := fmt.Sprintf("http://127.0.0.1:%d/healthz", n.localPort(kubeadm.KubeletHealthzPort))
+	return waitHTTP(ctx, n, "kubelet", healthz, localHealthClient(), n.Timeouts.kubeletHealthy())
 }

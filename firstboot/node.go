@@ -1,6 +1,7 @@
 package firstboot
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -44,6 +45,10 @@ type Node struct {
 	Now func() time.Time
 	// Timeouts bound every wait; zero fields take their defaults.
 	Timeouts Timeouts
+	// Ports moves the node's fixed local ports the agent probes (kubelet's health port, the
+	// controller manager's and the scheduler's secure ports) to others. Nil on a node; a host
+	// run of the phases (package hostcontrolplane), where those ports may be taken, sets it.
+	Ports map[int]int
 
 	// Set by the config phase.
 	Config  *nodeconfig.NodeConfig
@@ -57,6 +62,15 @@ type Node struct {
 // path returns p (an absolute node path) under Root.
 func (n *Node) path(p string) string { return filepath.Join(n.Root, p) }
 
+// localPort is where the node's component with the fixed port p listens: p, unless Ports moves
+// it.
+func (n *Node) localPort(p int) int {
+	if to, ok := n.Ports[p]; ok {
+		return to
+	}
+	return p
+}
+
 func (n *Node) now() time.Time {
 	if n.Now != nil {
 		return n.Now()
@@ -68,6 +82,18 @@ func (n *Node) now() time.Time {
 func (n *Node) say(format string, args ...any) {
 	if n.Console != nil {
 		fmt.Fprintf(n.Console, format+"\n", args...)
+	}
+}
+
+// report writes one event for both audiences: line on the console, for people, and the log
+// entry msg with its fields attrs at level, for the journal. Use it wherever an event is both
+// shown and logged, so the two never drift apart.
+func (n *Node) report(level slog.Level, line, msg string, attrs ...any) {
+	if n.Console != nil {
+		fmt.Fprintln(n.Console, line)
+	}
+	if n.Log != nil {
+		n.Log.Log(context.Background(), level, msg, attrs...)
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"slices"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -13,11 +15,17 @@ import (
 type Phase struct {
 	// Name is kubeadm-style: "preflight", "init/certs", "join/discovery".
 	Name string
+	// Description says in one line what the phase does; "kiln-agent firstboot --help" and the
+	// README's phase table show it.
+	Description string
 	// Run does the work; it first checks for valid results of an earlier run.
 	Run func(ctx context.Context, n *Node) error
 	// RunIf decides whether the phase applies to this node; nil means always.
 	RunIf func(n *Node) bool
 }
+
+// What the two kubelet-start phases do.
+const kubeletStartDescription = "starts kubelet through systemd (unless it runs already) and waits for its health endpoint"
 
 // Phases is the first boot, in order. Init phases run on a control plane, join phases on a
 // worker; the role is known from the config phase on.
@@ -25,24 +33,62 @@ func Phases() []Phase {
 	cp := (*Node).isControlPlane
 	worker := (*Node).isWorker
 	return []Phase{
-		{Name: "preflight", Run: runPreflight},
-		{Name: "config", Run: loadConfig},
-		{Name: "images", Run: importImages},
-		{Name: "init/certs", Run: initCerts, RunIf: cp},
-		{Name: "init/kubeconfig", Run: initKubeconfigs, RunIf: cp},
-		{Name: "init/kubelet-config", Run: initKubeletConfig, RunIf: cp},
-		{Name: "init/manifests", Run: initManifests, RunIf: cp},
-		{Name: "init/kubelet-start", Run: startKubelet, RunIf: cp},
-		{Name: "init/wait-control-plane", Run: waitControlPlane, RunIf: cp},
-		{Name: "init/cluster-objects", Run: applyClusterObjects, RunIf: cp},
-		{Name: "init/mark-control-plane", Run: markControlPlane, RunIf: cp},
-		{Name: "join/discovery", Run: joinDiscovery, RunIf: worker},
-		{Name: "join/kubelet-config", Run: joinKubeletConfig, RunIf: worker},
-		{Name: "join/kubelet-start", Run: startKubelet, RunIf: worker},
-		{Name: "join/wait-node", Run: waitNodeJoined, RunIf: worker},
-		{Name: "pod-network", Run: configurePodNetwork},
-		{Name: "handoff", Run: handoff},
+		{Name: "preflight", Run: runPreflight,
+			Description: "kubeadm's init or join checks (root, CPUs, memory, ports, free manifests and etcd dirs, ip_forward, CRI, swap, tools, kubelet version and unit), a clock check (not before 2025, not before the cluster CA) and free space on /var"},
+		{Name: "config", Run: loadConfig,
+			Description: "reads what Ignition wrote under /etc/kiln (node.yaml; cluster.yaml and tokens.yaml on a control plane, bootstrap-token on a worker) and decides the node's name and address"},
+		{Name: "images", Run: importImages,
+			Description: "imports the baked OCI archives (/usr/lib/kiln/images) into containerd's k8s.io namespace, within a named timeout; nothing is ever pulled"},
+		{Name: "init/certs", Run: initCerts, RunIf: cp,
+			Description: "the node's leaf certificates from the delivered CAs: API server (SANs with the node's real address), etcd server and peer, the clients"},
+		{Name: "init/kubeconfig", Run: initKubeconfigs, RunIf: cp,
+			Description: "admin.conf (it stays for the operator), super-admin.conf, kubelet.conf, controller-manager.conf, scheduler.conf"},
+		{Name: "init/kubelet-config", Run: initKubeletConfig, RunIf: cp,
+			Description: "kubelet's config.yaml (the cluster's KubeletConfiguration) and kubeadm-flags.env (this node's name and address)"},
+		{Name: "init/manifests", Run: initManifests, RunIf: cp,
+			Description: "the static pods of etcd, kube-apiserver, kube-controller-manager and kube-scheduler"},
+		{Name: "init/kubelet-start", Run: startKubelet, RunIf: cp, Description: kubeletStartDescription},
+		{Name: "init/wait-control-plane", Run: waitControlPlane, RunIf: cp,
+			Description: "waits for the API server (/readyz?verbose with super-admin.conf, like kubeadm: a timeout names the checks still failing), the controller manager and the scheduler, each within a named timeout"},
+		{Name: "init/cluster-objects", Run: applyClusterObjects, RunIf: cp,
+			Description: "token Secrets, cluster-info, RBAC, kubeadm-config, kubelet-config, CoreDNS, kube-proxy; retried with backoff while the API server does not answer (refused, cut off, timed out, 429/5xx)"},
+		{Name: "init/mark-control-plane", Run: markControlPlane, RunIf: cp,
+			Description: "waits for kubelet to register the Node, then gives it the control-plane label and taint"},
+		{Name: "join/discovery", Run: joinDiscovery, RunIf: worker,
+			Description: "token discovery with the CA pin, retried with backoff while the control plane is not up yet (or file discovery with a delivered CA); bootstrap-kubelet.conf"},
+		{Name: "join/kubelet-config", Run: joinKubeletConfig, RunIf: worker,
+			Description: "kubelet's config.yaml from kube-system/kubelet-config, and kubeadm-flags.env"},
+		{Name: "join/kubelet-start", Run: startKubelet, RunIf: worker, Description: kubeletStartDescription},
+		{Name: "join/wait-node", Run: waitNodeJoined, RunIf: worker,
+			Description: "waits for kubelet's TLS bootstrap (kubelet.conf with a signed certificate) and the Node it registers"},
+		{Name: "pod-network", Run: configurePodNetwork,
+			Description: "waits for the Node's pod CIDR and writes " + CNIConfigPath},
+		{Name: "handoff", Run: handoff,
+			Description: "starts " + RoutesUnit + " and writes the completion stamp " + DoneStamp},
 	}
+}
+
+// ErrUnknownPhase means a phase name given to Skip is not in the list.
+var ErrUnknownPhase = errors.New("no such phase")
+
+// Skip returns phases without the ones named, like kubeadm's --skip-phases; a host run that
+// can do without a node's machinery (preflight, images, ...) uses it. Every name must be a
+// phase of the list.
+func Skip(phases []Phase, names ...string) ([]Phase, error) {
+	skip := map[string]bool{}
+	for _, name := range names {
+		if !slices.ContainsFunc(phases, func(p Phase) bool { return p.Name == name }) {
+			return nil, fmt.Errorf("skip %q: %w", name, ErrUnknownPhase)
+		}
+		skip[name] = true
+	}
+	var out []Phase
+	for _, p := range phases {
+		if !skip[p.Name] {
+			out = append(out, p)
+		}
+	}
+	return out, nil
 }
 
 // ErrPhase wraps the error of the phase that stopped the first boot.
@@ -66,8 +112,8 @@ func Run(ctx context.Context, n *Node, phases []Phase) error {
 		took := n.now().Sub(t0)
 		if err != nil {
 			st.fail(i, err)
-			n.Log.Error("phase failed", "phase", p.Name, "duration", took.Round(time.Millisecond).String(), "error", err.Error())
-			n.say("[%s] FAILED after %s: %v", p.Name, round(took), err)
+			n.report(slog.LevelError, fmt.Sprintf("[%s] FAILED after %s: %v", p.Name, round(took), err),
+				"phase failed", "phase", p.Name, "duration", took.Round(time.Millisecond).String(), "error", err.Error())
 			n.reportContainers(ctx)
 			n.say("[kiln] first boot stopped in phase %s (kiln-agent status; journalctl -u kiln-firstboot)", p.Name)
 			return fmt.Errorf("%w in phase %s: %w", ErrPhase, p.Name, err)
@@ -76,8 +122,8 @@ func Run(ctx context.Context, n *Node, phases []Phase) error {
 		// rerun finds whole results, never half-written ones.
 		unix.Sync()
 		st.finish(i, took)
-		n.Log.Info("phase done", "phase", p.Name, "duration", took.Round(time.Millisecond).String())
-		n.say("[%s] done in %s", p.Name, round(took))
+		n.report(slog.LevelInfo, fmt.Sprintf("[%s] done in %s", p.Name, round(took)),
+			"phase done", "phase", p.Name, "duration", took.Round(time.Millisecond).String())
 	}
 	total := n.now().Sub(start)
 	var fp *Footprint
@@ -85,8 +131,8 @@ func Run(ctx context.Context, n *Node, phases []Phase) error {
 		n.Log.Warn("agent footprint unknown", "error", err.Error())
 	} else {
 		fp = &f
-		n.Log.Info("agent footprint", "cpu_seconds", f.CPUSeconds, "peak_rss_mib", f.PeakRSSMiB, "programs_cpu_seconds", f.ProgramsCPUSeconds)
-		n.say("[kiln] agent footprint: %s", f)
+		n.report(slog.LevelInfo, fmt.Sprintf("[kiln] agent footprint: %s", f),
+			"agent footprint", "cpu_seconds", f.CPUSeconds, "peak_rss_mib", f.PeakRSSMiB, "programs_cpu_seconds", f.ProgramsCPUSeconds)
 	}
 	st.complete(fp)
 	n.say("[kiln] first boot complete in %s: kubelet keeps the node", round(total))

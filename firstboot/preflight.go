@@ -18,8 +18,10 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/version"
 
+	"github.com/kilnproject/kiln/internal/cluster/config"
 	"github.com/kilnproject/kiln/internal/cluster/nodeconfig"
 	"github.com/kilnproject/kiln/internal/cluster/pki"
+	"github.com/kilnproject/kiln/internal/contract/kubeadm"
 	"github.com/kilnproject/kiln/internal/contract/layout"
 )
 
@@ -43,21 +45,23 @@ const (
 // certificate (kiln's CAs are younger than this).
 var clockFloor = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 
-func checks() []check {
+// checks are kubeadm's preflight checks that apply to a kiln node, with kiln's own; apiPort is the
+// port the API server will bind (localAPIEndpoint.bindPort).
+func checks(apiPort int) []check {
 	cp, worker := nodeconfig.RoleControlPlane, nodeconfig.RoleWorker
 	return []check{
 		{name: "IsPrivilegedUser", run: checkRoot},
 		{name: "NumCPU", on: cp, run: checkCPUs},
 		{name: "Mem", on: cp, run: checkMemory},
-		{name: "Port-6443", on: cp, run: portFree(6443)},
-		{name: "Port-10259", on: cp, run: portFree(10259)},
-		{name: "Port-10257", on: cp, run: portFree(10257)},
+		portCheck(cp, apiPort),
+		portCheck(cp, kubeadm.SchedulerPort),
+		portCheck(cp, kubeadm.ControllerManagerPort),
 		{name: "FileAvailable--etc-kubernetes-manifests-kube-apiserver.yaml", on: cp, run: fileAbsent(layout.ManifestsDir + "/kube-apiserver.yaml")},
 		{name: "FileAvailable--etc-kubernetes-manifests-kube-controller-manager.yaml", on: cp, run: fileAbsent(layout.ManifestsDir + "/kube-controller-manager.yaml")},
 		{name: "FileAvailable--etc-kubernetes-manifests-kube-scheduler.yaml", on: cp, run: fileAbsent(layout.ManifestsDir + "/kube-scheduler.yaml")},
 		{name: "FileAvailable--etc-kubernetes-manifests-etcd.yaml", on: cp, run: fileAbsent(layout.ManifestsDir + "/etcd.yaml")},
-		{name: "Port-2379", on: cp, run: portFree(2379)},
-		{name: "Port-2380", on: cp, run: portFree(2380)},
+		portCheck(cp, kubeadm.EtcdClientPort),
+		portCheck(cp, kubeadm.EtcdPeerPort),
 		{name: "DirAvailable--var-lib-etcd", on: cp, run: dirEmpty(layout.EtcdDataDir)},
 		{name: "FileAvailable--etc-kubernetes-kubelet.conf", on: worker, run: fileAbsent(layout.KubeconfigPath(layout.KubeletConf))},
 		{name: "FileAvailable--etc-kubernetes-bootstrap-kubelet.conf", on: worker, run: fileAbsent(layout.KubeconfigPath(layout.BootstrapKubeletConf))},
@@ -71,7 +75,7 @@ func checks() []check {
 		{name: "Hostname", run: checkHostname},
 		{name: "KubeletVersion", run: checkKubeletVersion},
 		{name: "Service-kubelet", run: checkKubeletEnabled},
-		{name: "Port-10250", run: portFree(10250)},
+		portCheck("", kubeadm.KubeletPort),
 		{name: "Cgroups", run: checkCgroups},
 		{name: "Clock", run: checkClock},
 		{name: "VarFreeSpace", run: checkVarFree},
@@ -107,7 +111,7 @@ func Preflight(n *Node, w io.Writer) ([]Finding, error) {
 	resumed := n.exists(StartedStamp)
 	var out []Finding
 	errCount := 0
-	for _, c := range checks() {
+	for _, c := range checks(n.apiServerBindPort(cfg.Role)) {
 		if c.on != "" && c.on != cfg.Role {
 			continue
 		}
@@ -202,6 +206,25 @@ func checkMemory(*Node) ([]error, []error) {
 		return nil, one(fmt.Errorf("the system RAM (%d MB) is less than the minimum %d MB", total>>20, minMemoryBytes>>20))
 	}
 	return nil, nil
+}
+
+// portCheck is kubeadm's Port-N check: nothing listens on port yet.
+func portCheck(on nodeconfig.Role, port int) check {
+	return check{name: "Port-" + strconv.Itoa(port), on: on, run: portFree(port)}
+}
+
+// apiServerBindPort is the port a control plane's API server will bind, from the cluster
+// configuration in its Ignition config. An unreadable configuration is the config phase's to
+// report; preflight then checks kubeadm's default port.
+func (n *Node) apiServerBindPort(role nodeconfig.Role) int {
+	if role != nodeconfig.RoleControlPlane {
+		return kubeadm.APIServerPort
+	}
+	cfg, err := config.LoadFile(n.path(nodeconfig.ClusterConfigPath))
+	if err != nil || cfg.Init.LocalAPIEndpoint.BindPort == 0 {
+		return kubeadm.APIServerPort
+	}
+	return int(cfg.Init.LocalAPIEndpoint.BindPort)
 }
 
 func portFree(port int) func(*Node) ([]error, []error) {

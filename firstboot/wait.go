@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
@@ -19,6 +20,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/kilnproject/kiln/internal/common/poll"
 	"github.com/kilnproject/kiln/internal/contract/kubeadm"
 	"github.com/kilnproject/kiln/internal/contract/layout"
 )
@@ -29,35 +31,35 @@ const clientTimeout = 30 * time.Second
 // pollInterval is the time between two looks at something the agent waits for.
 const pollInterval = time.Second
 
-// ErrTimeout marks a wait that ran out of time; the message names what was awaited and the
-// named timeout.
-var ErrTimeout = errors.New("timed out")
+// ErrTimeout marks a wait that ran out of time: it is poll.ErrTimeout, which every wait's
+// timeout error wraps; the message names what was awaited, the named timeout and the last
+// answer.
+var ErrTimeout = poll.ErrTimeout
 
 // waitHTTP polls url with client until it answers 200 OK.
 func waitHTTP(ctx context.Context, n *Node, what, url string, client *http.Client, timeout time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 	start := n.now()
-	var last string
-	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	err := poll.Until(ctx, poll.Every(pollInterval).Within(timeout), func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return poll.Stop(err)
+		}
 		resp, err := client.Do(req)
-		if err == nil {
-			last = describeAnswer(resp)
-			if resp.StatusCode == http.StatusOK {
-				n.say("[wait] %s healthy after %s", what, round(n.now().Sub(start)))
-				n.Log.Info("healthy", "component", what, "url", url, "after", n.now().Sub(start).String())
-				return nil
-			}
-		} else {
-			last = err.Error()
+		if err != nil {
+			return err
 		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%w: %s not healthy at %s within %s: last answer: %s", ErrTimeout, what, url, timeout, last)
-		case <-time.After(pollInterval):
+		answer := describeAnswer(resp)
+		if resp.StatusCode != http.StatusOK {
+			return errors.New(answer)
 		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("%s not healthy at %s within %s: %w", what, url, timeout, err)
 	}
+	took := n.now().Sub(start)
+	n.report(slog.LevelInfo, fmt.Sprintf("[wait] %s healthy after %s", what, round(took)), "healthy", "component", what, "url", url, "after", took.String())
+	return nil
 }
 
 // describeAnswer reads and closes resp's body and says what it answered: its status, and for
@@ -105,11 +107,11 @@ func waitControlPlane(ctx context.Context, n *Node) error {
 		return err
 	}
 	local := localHealthClient()
-	kcm := fmt.Sprintf("https://127.0.0.1:%d/healthz", kubeadm.ControllerManagerPort)
+	kcm := fmt.Sprintf("https://127.0.0.1:%d/healthz", n.localPort(kubeadm.ControllerManagerPort))
 	if err := waitHTTP(ctx, n, "kube-controller-manager", kcm, local, n.Timeouts.controlPlaneHealthy()); err != nil {
 		return err
 	}
-	sched := fmt.Sprintf("https://127.0.0.1:%d/livez", kubeadm.SchedulerPort)
+	sched := fmt.Sprintf("https://127.0.0.1:%d/livez", n.localPort(kubeadm.SchedulerPort))
 	return waitHTTP(ctx, n, "kube-scheduler", sched, local, n.Timeouts.controlPlaneHealthy())
 }
 
@@ -139,27 +141,25 @@ func (n *Node) waitNodeRegistered(ctx context.Context, client kubernetes.Interfa
 
 // waitNode polls this node's Node until ok says so.
 func (n *Node) waitNode(ctx context.Context, client kubernetes.Interface, what string, timeout time.Duration, ok func(*corev1.Node) bool) (*corev1.Node, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 	start := n.now()
-	var last string
-	for {
-		node, err := client.CoreV1().Nodes().Get(ctx, n.Name, metav1.GetOptions{})
+	var node *corev1.Node
+	err := poll.Until(ctx, poll.Every(pollInterval).Within(timeout), func(ctx context.Context) error {
+		got, err := client.CoreV1().Nodes().Get(ctx, n.Name, metav1.GetOptions{})
 		switch {
-		case err == nil && ok(node):
-			n.say("[wait] Node %s %s after %s", n.Name, what, round(n.now().Sub(start)))
-			return node, nil
+		case err == nil && ok(got):
+			node = got
+			return nil
 		case err == nil:
-			last = "not yet"
+			return errors.New("not yet")
 		case apierrors.IsNotFound(err):
-			last = "no Node object yet"
+			return errors.New("no Node object yet")
 		default:
-			last = err.Error()
+			return err
 		}
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("%w: Node %s not %s within %s: %s", ErrTimeout, n.Name, what, timeout, last)
-		case <-time.After(pollInterval):
-		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("Node %s not %s within %s: %w", n.Name, what, timeout, err)
 	}
+	n.say("[wait] Node %s %s after %s", n.Name, what, round(n.now().Sub(start)))
+	return node, nil
 }

@@ -9,8 +9,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/kilnproject/kiln/internal/testkit/hostcontrolplanetest"
 )
 
 // notReady is what kube-apiserver's /readyz?verbose answers while its RBAC bootstrap runs.
@@ -73,22 +71,5 @@ func TestDescribeAnswer(t *testing.T) {
 		if got := describeAnswer(rec.Result()); got != c.want {
 			t.Errorf("%d %q: %q, want %q", c.status, c.body, got, c.want)
 		}
-	}
-}
-
-// Against a real kube-apiserver, super-admin.conf's client is let in to /readyz?verbose and
-// sees it ready; without super-admin.conf the wait says which file it lacks.
-func TestWaitAPIServerRealControlPlane(t *testing.T) {
-	cp := hostcontrolplanetest.Start(t)
-	n, _, console := testNode(cp.NodeRoot)
-	if err := waitAPIServer(context.Background(), n, cp.Endpoint); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(console.String(), "[wait] kube-apiserver healthy after") {
-		t.Errorf("console %q lacks the healthy line", console.String())
-	}
-	bare, _, _ := testNode(t.TempDir())
-	if err := waitAPIServer(context.Background(), bare, cp.Endpoint); err == nil || !strings.Contains(err.Error(), "load /etc/kubernetes/super-admin.conf") {
-		t.Errorf("without super-admin.conf: %v, want it named", err)
 	}
 }

@@ -1,6 +1,6 @@
-// Command joins measures joins at scale: one kiln control plane (package hostcontrolplane:
-// kiln's rendered static pods as host processes on loopback) with its init objects applied as
-// first boot applies them, then rounds of N simulated nodes joining at once. Each join is what
+// Command joins measures joins at scale: one kiln control plane (package hostcontrolplane: the
+// agent's first-boot phases, with kiln's static pods as host processes on loopback, up to the
+// init objects), then rounds of N simulated nodes joining at once. Each join is what
 // a worker does up to its kubelet's client certificate, through the code the agent and the
 // kubelet run: token discovery with the CA pin (internal/discovery), then TLS bootstrap
 // (internal/tlsbootstrap): a CSR with the cluster's one bootstrap token, auto-approved and
@@ -158,13 +158,9 @@ func bench(ctx context.Context, o *options, out io.Writer) error {
 	return nil
 }
 
-// initCluster applies the init objects as first boot does, and waits until the bootstrap
-// signer has signed cluster-info for the token, so that the first round does not measure it.
+// initCluster waits until the bootstrap signer has signed cluster-info for the token (the
+// first boot's phases applied the init objects), so that the first round does not measure it.
 func initCluster(ctx context.Context, cp *hostcontrolplane.ControlPlane, progress func(format string, args ...any)) error {
-	progress("applying the init objects as first boot does")
-	if err := cp.ApplyInitObjects(ctx, func(step string) { progress("[init] %s", step) }); err != nil {
-		return fmt.Errorf("apply the init objects: %w", err)
-	}
 	progress("waiting for the bootstrap signer to sign cluster-info for token %s", cp.Tokens[0].ID)
 	return cp.WaitForClusterInfoSignature(ctx, cp.Tokens[0].ID)
 }
@@ -194,7 +190,7 @@ func printHeader(out io.Writer, o *options, cp *hostcontrolplane.ControlPlane) {
 	}
 	fmt.Fprintf(out, `joins at scale: N nodes join one control plane at once, N = %s
 control plane: kiln's static pods (etcd, kube-apiserver, kube-controller-manager, kube-scheduler) as
-  host processes on loopback, %s; init objects applied as first boot does
+  host processes on loopback, %s; brought up and given its init objects by the first-boot phases
 join: token discovery with the CA pin, then TLS bootstrap (CSR with the cluster's one bootstrap token,
   auto-approved and signed by kube-controller-manager); timeout %s
 nodes: one process each (not goroutines: separate connections, as separate machines), started and

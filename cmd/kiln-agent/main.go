@@ -60,7 +60,10 @@ func newFirstbootCommand() *cobra.Command {
 		Short: "Run the first boot: preflight, config, images, init or join, pod network, handoff",
 		Long: `Runs every first-boot phase in order (kiln-firstboot.service does this once). Each phase
 first checks for results of an earlier run, so running it again after an interruption
-continues where it stopped. Progress: "kiln-agent status".`,
+continues where it stopped. Progress: "kiln-agent status".
+
+Phases, in order:
+` + firstboot.PhaseList(firstboot.Phases()),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return firstboot.Run(cmd.Context(), newNode(), firstboot.Phases())

@@ -3,9 +3,11 @@
 package golden
 
 import (
+	"bytes"
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -32,5 +34,31 @@ func Assert(t testing.TB, name string, got []byte) {
 	}
 	if diff := cmp.Diff(string(want), string(got)); diff != "" {
 		t.Errorf("%s differs from the golden file (-want +got); rerun with -update if the change is intended:\n%s", path, diff)
+	}
+}
+
+// AssertSection compares got with the part of the file at path between the lines begin and end
+// (marker comments such as "<!-- phases:begin -->"), and with -update rewrites that part. The
+// markers themselves stay.
+func AssertSection(t testing.TB, path, begin, end string, got []byte) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, rest, ok := bytes.Cut(data, []byte(begin+"\n"))
+	section, after, ok2 := bytes.Cut(rest, []byte(end+"\n"))
+	if !ok || !ok2 {
+		t.Fatalf("%s lacks the lines %q and %q around the generated section", path, begin, end)
+	}
+	if *update {
+		out := slices.Concat(before, []byte(begin+"\n"), got, []byte(end+"\n"), after)
+		if err := os.WriteFile(path, out, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if diff := cmp.Diff(string(section), string(got)); diff != "" {
+		t.Errorf("the section of %s between %s and %s differs (-want +got); rerun with -update if the change is intended:\n%s", path, begin, end, diff)
 	}
 }

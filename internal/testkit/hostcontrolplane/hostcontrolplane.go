@@ -1,22 +1,25 @@
 package hostcontrolplane
 
 import (
+	"bytes"
 	"context"
-	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
-	"os/exec"
+	"net/http"
+	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-
+	"github.com/kilnproject/kiln/firstboot"
 	"github.com/kilnproject/kiln/internal/cluster/clusterdir"
 	"github.com/kilnproject/kiln/internal/cluster/config"
 	"github.com/kilnproject/kiln/internal/cluster/token"
 	"github.com/kilnproject/kiln/internal/contract/kubeadm"
+	"github.com/kilnproject/kiln/internal/testkit/fakesystemd"
 )
 
 // Defaults of Options.
@@ -31,6 +34,12 @@ const (
 	DefaultStartTimeout = 4 * time.Minute
 )
 
+// HostSkippedPhases are the first-boot phases a host run skips, as kubeadm's --skip-phases
+// would: preflight checks the machine (root, ports, a CRI), images needs containerd, and
+// mark-control-plane, pod-network and handoff wait for or act on a Node object and routes that
+// only a real kubelet and node would give.
+var HostSkippedPhases = []string{"preflight", "images", "init/mark-control-plane", "pod-network", "handoff"}
+
 // Options are the inputs of Start.
 type Options struct {
 	// BinDir holds the pinned binaries (see BinDirFromEnv).
@@ -43,11 +52,12 @@ type Options struct {
 	AdvertiseAddress string
 	// NodeName is the control-plane node's name; default DefaultNodeName.
 	NodeName string
-	// Logf receives progress lines; default none.
+	// Logf receives progress lines, the agent's console lines among them; default none.
 	Logf func(format string, args ...any)
 }
 
-// ControlPlane is a running control plane made by kiln, plus what its operator holds.
+// ControlPlane is a running control plane made by kiln's first boot, plus what its operator
+// holds.
 type ControlPlane struct {
 	Config   *config.Config  // the cluster configuration, with the endpoint below
 	Dir      *clusterdir.Dir // the operator's cluster directory
@@ -57,24 +67,32 @@ type ControlPlane struct {
 	NodeName string          // the control-plane node's name
 	NodeRoot string          // stands in for the node's "/"
 	BinDir   string          // the pinned binaries
-	LogDir   string          // one <component>.log per process
+	LogDir   string          // one <component>.log per process, and the agent's agent.log
+	// Node is the first boot's node, as the phases left it (name, address, configuration).
+	Node *firstboot.Node
 
 	logf     func(format string, args ...any)
-	ports    map[int]int // manifest port -> free loopback port
-	procs    []*exec.Cmd // newest last
+	ports    map[int]int // the node's fixed port -> free loopback port
+	agentLog *os.File
+
+	mu       sync.Mutex
+	procs    []*process // newest last
+	healthz  *http.Server
+	stopping bool
 	stopOnce sync.Once
 }
 
-// Start sets up a cluster and its first control-plane node under o.WorkDir and runs etcd,
-// kube-apiserver, kube-controller-manager and kube-scheduler until each is healthy. Without a
-// deadline on ctx it waits at most DefaultStartTimeout. On error, every process it started has
-// been stopped again; otherwise the caller must call Stop.
+// Start sets up a cluster and its first control-plane node under o.WorkDir and runs the
+// node's first boot (without HostSkippedPhases) until its control plane is healthy and the
+// cluster objects are applied. Without a deadline on ctx it waits at most
+// DefaultStartTimeout. On error, every process it started has been stopped again; otherwise
+// the caller must call Stop.
 func Start(ctx context.Context, o Options) (*ControlPlane, error) {
 	o.complete()
 	if err := CheckBinDir(o.BinDir); err != nil {
 		return nil, err
 	}
-	ports, err := freePorts(6)
+	ports, err := freePorts(7)
 	if err != nil {
 		return nil, err
 	}
@@ -91,13 +109,31 @@ func Start(ctx context.Context, o Options) (*ControlPlane, error) {
 			kubeadm.EtcdMetricsPort:       ports[3],
 			kubeadm.ControllerManagerPort: ports[4],
 			kubeadm.SchedulerPort:         ports[5],
+			kubeadm.KubeletHealthzPort:    ports[6],
 		},
 	}
 	if err := cp.createCluster(filepath.Join(o.WorkDir, "cluster"), o.AdvertiseAddress, ports[0]); err != nil {
 		return nil, err
 	}
-	pods, err := cp.renderNode(o.AdvertiseAddress)
+	if err := cp.deliver(o.AdvertiseAddress); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cp.LogDir, 0o755); err != nil {
+		return nil, err
+	}
+	if cp.agentLog, err = os.Create(filepath.Join(cp.LogDir, "agent.log")); err != nil {
+		return nil, err
+	}
+	cp.Node = &firstboot.Node{
+		Root:    cp.NodeRoot,
+		Systemd: fakesystemd.New(map[string]fakesystemd.StartFunc{firstboot.KubeletUnit: cp.startKubelet}),
+		Log:     slog.New(slog.NewTextHandler(cp.agentLog, nil)),
+		Console: lineWriter(cp.logf),
+		Ports:   cp.ports,
+	}
+	phases, err := firstboot.Skip(firstboot.Phases(), HostSkippedPhases...)
 	if err != nil {
+		cp.Stop()
 		return nil, err
 	}
 	if _, ok := ctx.Deadline(); !ok {
@@ -105,7 +141,7 @@ func Start(ctx context.Context, o Options) (*ControlPlane, error) {
 		ctx, cancel = context.WithTimeout(ctx, DefaultStartTimeout)
 		defer cancel()
 	}
-	if err := cp.run(ctx, pods); err != nil {
+	if err := firstboot.Run(ctx, cp.Node, phases); err != nil {
 		cp.Stop()
 		return nil, err
 	}
@@ -124,30 +160,44 @@ func (o *Options) complete() {
 	}
 }
 
-// run starts the components in the order a kubelet would get them healthy: etcd, then the API
-// server, then the controller manager and the scheduler.
-func (cp *ControlPlane) run(ctx context.Context, pods []*corev1.Pod) error {
-	etcd, apiserver, kcm, scheduler := pods[0], pods[1], pods[2], pods[3]
-	if err := cp.startProcess(etcd); err != nil {
+// RunPhases runs the named first-boot phases again on the control-plane node, in the order of
+// firstboot.Phases, as the agent's rerun after an interruption would; console receives their
+// lines (nil: Options.Logf).
+func (cp *ControlPlane) RunPhases(ctx context.Context, console io.Writer, names ...string) error {
+	want := map[string]bool{}
+	for _, name := range names {
+		want[name] = true
+	}
+	var skip []string
+	for _, p := range firstboot.Phases() {
+		if want[p.Name] {
+			delete(want, p.Name)
+		} else {
+			skip = append(skip, p.Name)
+		}
+	}
+	for name := range want {
+		return fmt.Errorf("run phase %q: %w", name, firstboot.ErrUnknownPhase)
+	}
+	phases, err := firstboot.Skip(firstboot.Phases(), skip...)
+	if err != nil {
 		return err
 	}
-	if err := cp.waitHealthy(ctx, etcd); err != nil {
-		return err
+	n := *cp.Node
+	if console != nil {
+		n.Console = console
 	}
-	if err := cp.startProcess(apiserver); err != nil {
-		return err
+	return firstboot.Run(ctx, &n, phases)
+}
+
+// lineWriter passes each line written to it to logf.
+type lineWriter func(format string, args ...any)
+
+func (w lineWriter) Write(p []byte) (int, error) {
+	for _, line := range bytes.Split(bytes.TrimRight(p, "\n"), []byte("\n")) {
+		w("%s", line)
 	}
-	if err := cp.waitHealthy(ctx, apiserver); err != nil {
-		return err
-	}
-	// Their manifests leave --secure-port at its default; on the host it must be a free port.
-	if err := cp.startProcess(kcm, "--secure-port="+strconv.Itoa(cp.ports[kubeadm.ControllerManagerPort])); err != nil {
-		return err
-	}
-	if err := cp.startProcess(scheduler, "--secure-port="+strconv.Itoa(cp.ports[kubeadm.SchedulerPort])); err != nil {
-		return err
-	}
-	return errors.Join(cp.waitHealthy(ctx, kcm), cp.waitHealthy(ctx, scheduler))
+	return len(p), nil
 }
 
 // freePorts asks the kernel for n distinct unused loopback ports.

@@ -3,12 +3,14 @@ package hostcontrolplane
 import (
 	"errors"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/kilnproject/kiln/firstboot"
 	"github.com/kilnproject/kiln/internal/agent/manifests"
 	"github.com/kilnproject/kiln/internal/cluster/config"
 	"github.com/kilnproject/kiln/internal/contract/kubeadm"
@@ -67,17 +69,40 @@ func TestRemapMovesEveryNodePathAndFixedPort(t *testing.T) {
 	}
 }
 
-func TestHealthURLIsTheRemappedProbe(t *testing.T) {
-	cp, pods := renderedPods(t)
-	for name, want := range map[string]string{
-		"etcd":                    "http://127.0.0.1:40003/readyz",
-		"kube-apiserver":          "https://" + DefaultAdvertiseAddress + ":6443/readyz",
-		"kube-controller-manager": "https://127.0.0.1:40004/healthz",
-		"kube-scheduler":          "https://127.0.0.1:40005/readyz",
-	} {
-		if got := cp.healthURL(pods[name]); got != want {
-			t.Errorf("%s: health URL %s, want %s", name, got, want)
+// The kubelet stand-in reads back the static pods the init/manifests phase writes.
+func TestReadStaticPods(t *testing.T) {
+	_, pods := renderedPods(t)
+	dir := t.TempDir()
+	var all []*corev1.Pod
+	for _, p := range pods {
+		all = append(all, p)
+	}
+	if err := manifests.Write(dir, all); err != nil {
+		t.Fatal(err)
+	}
+	got, err := readStaticPods(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, p := range got {
+		names = append(names, p.Name)
+		if !slices.Equal(p.Spec.Containers[0].Command, pods[p.Name].Spec.Containers[0].Command) {
+			t.Errorf("%s: command read back differs", p.Name)
 		}
+	}
+	if want := "etcd kube-apiserver kube-controller-manager kube-scheduler"; strings.Join(names, " ") != want {
+		t.Errorf("read %v, want %s", names, want)
+	}
+	if _, err := readStaticPods(t.TempDir()); err == nil {
+		t.Error("an empty manifest directory was accepted")
+	}
+}
+
+// The phases a host run skips are phases of the list.
+func TestHostSkippedPhasesExist(t *testing.T) {
+	if _, err := firstboot.Skip(firstboot.Phases(), HostSkippedPhases...); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -2,19 +2,15 @@ package hostcontrolplane
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-
-	"github.com/kilnproject/kiln/internal/agent/manifests"
+	"github.com/kilnproject/kiln/internal/build/ignitionconfig"
 	"github.com/kilnproject/kiln/internal/cluster/clusterdir"
 	"github.com/kilnproject/kiln/internal/cluster/config"
-	"github.com/kilnproject/kiln/internal/cluster/kubeconfig"
-	"github.com/kilnproject/kiln/internal/cluster/pki"
-	"github.com/kilnproject/kiln/internal/contract/layout"
+	"github.com/kilnproject/kiln/internal/cluster/nodeconfig"
+	"github.com/kilnproject/kiln/internal/common/atomicfile"
 )
 
 // createCluster does what "kiln cluster init" does: a default configuration with the API server
@@ -40,52 +36,29 @@ func (cp *ControlPlane) createCluster(dir, advertiseAddress string, apiPort int)
 	return nil
 }
 
-// renderNode does what the node's first boot does before kubelet starts: it receives the CAs
-// and the service-account key pair (Ignition delivers them on a real node) and renders its leaf
-// certificates, kubeconfigs and static pods under NodeRoot. It returns the static pods in the
-// order of manifests.StaticPods: etcd, kube-apiserver, kube-controller-manager, kube-scheduler.
-func (cp *ControlPlane) renderNode(advertiseAddress string) ([]*corev1.Pod, error) {
-	pkiDir := filepath.Join(cp.NodeRoot, layout.PKIDir)
-	if err := copyTree(cp.Dir.PKIDir(), pkiDir); err != nil {
-		return nil, fmt.Errorf("deliver the CAs to the node: %w", err)
-	}
-	ip := net.ParseIP(advertiseAddress)
-	in := &pki.Inputs{Cluster: &cp.Config.Cluster, NodeName: cp.NodeName, AdvertiseAddress: ip}
-	if _, err := pki.CreateTree(pkiDir, in); err != nil {
-		return nil, err
-	}
-	kin := &kubeconfig.Inputs{PKI: in, ControlPlaneURL: cp.Config.APIServerURL(), LocalURL: cp.Config.LocalAPIServerURL()}
-	if _, err := kubeconfig.Create(filepath.Join(cp.NodeRoot, layout.KubernetesDir), pkiDir, kin, kubeconfig.Files()); err != nil {
-		return nil, err
-	}
-	// The manifests name /etc/kubernetes/pki, as on a node; remap moves the paths at start.
-	pods, err := manifests.StaticPods(&manifests.Inputs{Config: cp.Config, NodeName: cp.NodeName, AdvertiseAddress: ip})
+// deliver does what "kiln ignition" and Ignition do for the control-plane node: it renders the
+// node's Ignition config from the cluster directory and writes its files, with their modes,
+// under NodeRoot (node.yaml, cluster.yaml, tokens.yaml, the CAs and service-account keys).
+func (cp *ControlPlane) deliver(advertiseAddress string) error {
+	ign, err := ignitionconfig.Render(cp.Dir, ignitionconfig.Options{Role: nodeconfig.RoleControlPlane, NodeName: cp.NodeName, NodeIP: advertiseAddress})
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("render the node's Ignition config: %w", err)
 	}
-	if err := manifests.Write(filepath.Join(cp.NodeRoot, layout.ManifestsDir), pods); err != nil {
-		return nil, err
+	files, err := ignitionconfig.DecodeFiles(ign)
+	if err != nil {
+		return err
 	}
-	return pods, nil
-}
-
-// copyTree copies the regular files and directories under from to to, keeping file modes.
-func copyTree(from, to string) error {
-	return filepath.Walk(from, func(path string, fi os.FileInfo, err error) error {
-		if err != nil {
+	for _, f := range files {
+		if f.Contents == nil {
+			return fmt.Errorf("the node's Ignition config fetches %s from %s; a host run has only inline files", f.Path, f.Source)
+		}
+		path := filepath.Join(cp.NodeRoot, f.Path)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			return err
 		}
-		rel, err := filepath.Rel(from, path)
-		if err != nil {
-			return err
+		if err := atomicfile.WriteFile(path, f.Contents, f.Mode); err != nil {
+			return fmt.Errorf("deliver %s: %w", f.Path, err)
 		}
-		if fi.IsDir() {
-			return os.MkdirAll(filepath.Join(to, rel), 0o755)
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(to, rel), data, fi.Mode().Perm())
-	})
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package hostcontrolplane
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"time"
@@ -11,7 +12,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	bootstrapapi "k8s.io/cluster-bootstrap/token/api"
 
-	"github.com/kilnproject/kiln/internal/agent/clusterobjects"
+	"github.com/kilnproject/kiln/internal/common/poll"
 	"github.com/kilnproject/kiln/internal/contract/layout"
 )
 
@@ -43,22 +44,6 @@ func clientFromFile(path string) (kubernetes.Interface, error) {
 	return kubernetes.NewForConfig(rc)
 }
 
-// ApplyInitObjects applies the init objects as the first control plane's first boot does
-// (firstboot's cluster-objects phase): with super-admin.conf, from the cluster configuration,
-// the CA and the bootstrap tokens. step receives one line per step.
-func (cp *ControlPlane) ApplyInitObjects(ctx context.Context, step func(string)) error {
-	client, err := cp.SuperAdminClient()
-	if err != nil {
-		return err
-	}
-	caPEM, err := cp.Dir.CACert()
-	if err != nil {
-		return err
-	}
-	in := &clusterobjects.Inputs{Config: cp.Config, CACertPEM: caPEM, ControlPlaneURL: cp.Config.APIServerURL(), Tokens: cp.Tokens}
-	return clusterobjects.Apply(ctx, client, in, step)
-}
-
 // WaitForClusterInfoSignature waits until the controller manager's bootstrap signer has signed
 // kube-public/cluster-info for the token with ID tokenID, as token discovery needs.
 func (cp *ControlPlane) WaitForClusterInfoSignature(ctx context.Context, tokenID string) error {
@@ -66,15 +51,18 @@ func (cp *ControlPlane) WaitForClusterInfoSignature(ctx context.Context, tokenID
 	if err != nil {
 		return err
 	}
-	for {
+	err = poll.Until(ctx, poll.Every(signaturePollInterval), func(ctx context.Context) error {
 		cm, err := client.CoreV1().ConfigMaps(metav1.NamespacePublic).Get(ctx, bootstrapapi.ConfigMapClusterInfo, metav1.GetOptions{})
-		if err == nil && cm.Data[bootstrapapi.JWSSignatureKeyPrefix+tokenID] != "" {
-			return nil
+		if err != nil {
+			return err
 		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("cluster-info was never signed for token %s (last error: %v): %w", tokenID, err, ctx.Err())
-		case <-time.After(signaturePollInterval):
+		if cm.Data[bootstrapapi.JWSSignatureKeyPrefix+tokenID] == "" {
+			return errors.New("no signature yet")
 		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("cluster-info was never signed for token %s: %w", tokenID, err)
 	}
+	return nil
 }

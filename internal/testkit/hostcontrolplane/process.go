@@ -1,6 +1,7 @@
 package hostcontrolplane
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -15,6 +16,15 @@ import (
 
 // stopGrace is how long Stop waits for a process after SIGTERM before it sends SIGKILL.
 const stopGrace = 15 * time.Second
+
+// Restart delays of a static pod's process that exited: kubelet's crash-loop backoff, shorter.
+const (
+	restartDelayMin = time.Second
+	restartDelayMax = 10 * time.Second
+)
+
+// errStopping refuses a restart once Stop began.
+var errStopping = errors.New("stopping")
 
 // hostDirs are the node paths the manifests name that move under NodeRoot on the host.
 var hostDirs = []string{"/etc/kubernetes", "/var/lib/etcd"}
@@ -35,16 +45,34 @@ func (cp *ControlPlane) remap(command []string) []string {
 	return out
 }
 
-// startProcess runs one static pod's container command, plus extra arguments, as a process
-// whose output goes to LogDir/<pod name>.log. The process gets its own process group (a
-// terminal's Ctrl-C reaches only the caller, which stops it) and is killed if the caller dies.
-func (cp *ControlPlane) startProcess(pod *corev1.Pod, extra ...string) error {
+// process is one static pod's container run as a host process, restarted when it exits.
+type process struct {
+	name string
+	cmd  *exec.Cmd     // the current run
+	done chan struct{} // closed when the current run has exited
+}
+
+// runPod runs one static pod's container command, plus extra arguments, as a process whose
+// output goes to LogDir/<pod name>.log, and restarts it with a growing delay whenever it exits,
+// until Stop. The process gets its own process group (a terminal's Ctrl-C reaches only the
+// caller, which stops it) and is killed if the caller dies.
+func (cp *ControlPlane) runPod(pod *corev1.Pod, extra ...string) error {
 	args := append(cp.remap(pod.Spec.Containers[0].Command), extra...)
-	if err := os.MkdirAll(cp.LogDir, 0o755); err != nil {
+	p := &process{name: pod.Name}
+	if err := cp.startRun(p, args); err != nil {
 		return err
 	}
-	logPath := cp.logPath(pod.Name)
-	logFile, err := os.Create(logPath)
+	cp.mu.Lock()
+	cp.procs = append(cp.procs, p)
+	cp.mu.Unlock()
+	go cp.keep(p, args)
+	return nil
+}
+
+// startRun starts one run of p.
+func (cp *ControlPlane) startRun(p *process, args []string) error {
+	logPath := cp.logPath(p.name)
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return err
 	}
@@ -52,28 +80,73 @@ func (cp *ControlPlane) startProcess(pod *corev1.Pod, extra ...string) error {
 	cmd := exec.Command(filepath.Join(cp.BinDir, args[0]), args[1:]...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start %s: %w", pod.Name, err)
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	if cp.stopping {
+		return errStopping
 	}
-	cp.logf("started %s (pid %d), log %s", pod.Name, cmd.Process.Pid, logPath)
-	cp.procs = append(cp.procs, cmd)
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start %s: %w", p.name, err)
+	}
+	done := make(chan struct{})
+	p.cmd, p.done = cmd, done
+	go func() { _ = cmd.Wait(); close(done) }()
+	cp.logf("started %s (pid %d), log %s", p.name, cmd.Process.Pid, logPath)
 	return nil
 }
 
+// keep restarts p each time it exits, until Stop.
+func (cp *ControlPlane) keep(p *process, args []string) {
+	delay := restartDelayMin
+	for {
+		cp.mu.Lock()
+		done, cmd := p.done, p.cmd
+		cp.mu.Unlock()
+		<-done
+		cp.mu.Lock()
+		stopping := cp.stopping
+		cp.mu.Unlock()
+		if stopping {
+			return
+		}
+		cp.logf("%s (pid %d) exited (%s); restarting in %s", p.name, cmd.Process.Pid, cmd.ProcessState, delay)
+		time.Sleep(delay)
+		if err := cp.startRun(p, args); err != nil {
+			if !errors.Is(err, errStopping) {
+				cp.logf("%v", err)
+			}
+			return
+		}
+		delay = min(2*delay, restartDelayMax)
+	}
+}
+
 // Stop ends every process Start started, by PID, newest first: SIGTERM, then SIGKILL after a
-// grace period. Calling it again does nothing.
+// grace period; no process is restarted afterwards. Calling it again does nothing.
 func (cp *ControlPlane) Stop() {
 	cp.stopOnce.Do(func() {
-		for i := len(cp.procs) - 1; i >= 0; i-- {
-			cp.stopProcess(cp.procs[i])
+		cp.mu.Lock()
+		cp.stopping = true
+		procs := cp.procs
+		healthz := cp.healthz
+		cp.mu.Unlock()
+		for i := len(procs) - 1; i >= 0; i-- {
+			cp.stopProcess(procs[i])
+		}
+		if healthz != nil {
+			_ = healthz.Close()
+		}
+		if cp.agentLog != nil {
+			_ = cp.agentLog.Close()
 		}
 	})
 }
 
-func (cp *ControlPlane) stopProcess(cmd *exec.Cmd) {
+func (cp *ControlPlane) stopProcess(p *process) {
+	cp.mu.Lock()
+	cmd, done := p.cmd, p.done
+	cp.mu.Unlock()
 	_ = cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(stopGrace):
@@ -87,7 +160,8 @@ func (cp *ControlPlane) logPath(component string) string {
 	return filepath.Join(cp.LogDir, component+".log")
 }
 
-// LogTails returns the last n lines of each component's log, each under a header line.
+// LogTails returns the last n lines of each component's log (and the agent's), each under a
+// header line.
 func (cp *ControlPlane) LogTails(n int) string {
 	entries, _ := os.ReadDir(cp.LogDir)
 	var b strings.Builder

@@ -11,8 +11,8 @@ import (
 // logTailLines is how many lines of each component's log a failed test shows.
 const logTailLines = 40
 
-// Start runs a control plane for t under t.TempDir() and returns it once it is healthy; the
-// init objects are the test's to apply.
+// Start runs a control plane for t under t.TempDir(), through the first-boot phases, and
+// returns it once it is healthy and holds the init objects.
 func Start(t testing.TB) *hostcontrolplane.ControlPlane {
 	t.Helper()
 	bin, err := hostcontrolplane.BinDirFromEnv()

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,7 +17,6 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
-	"github.com/kilnproject/kiln/internal/agent/clusterobjects"
 	"github.com/kilnproject/kiln/internal/agent/discovery"
 	"github.com/kilnproject/kiln/internal/cluster/config"
 	"github.com/kilnproject/kiln/internal/cluster/kubeconfig"
@@ -36,9 +36,8 @@ type cluster struct {
 	super kubernetes.Interface // the node's super-admin.conf
 }
 
-// startCluster does what the first control plane does on its first boot, against real
-// binaries, up to a healthy control plane (see package hostcontrolplane); the test applies the
-// init objects itself.
+// startCluster runs the first control plane's first boot against real binaries, through the
+// agent's own phases up to the cluster objects (see package hostcontrolplane).
 func startCluster(t *testing.T) *cluster {
 	c := &cluster{ControlPlane: hostcontrolplanetest.Start(t)}
 	var err error
@@ -61,31 +60,37 @@ func clientFromConfig(t *testing.T, cfg *clientcmdapi.Config) kubernetes.Interfa
 	return kubernetes.NewForConfigOrDie(rc)
 }
 
-// TestInitAndJoin is the whole story against real binaries: init objects applied twice without
-// change, a worker discovering the cluster with token and pin, a CSR approved and signed by
+// TestInitAndJoin is the whole story against real binaries: init objects applied by the first
+// boot and applied again by a rerun of their phase without change, a worker discovering the cluster with token and pin, a CSR approved and signed by
 // the real controller manager, and the node registering itself with the certificate it got.
 func TestInitAndJoin(t *testing.T) {
 	c := startCluster(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 
-	// Init objects, with the break-glass super-admin as kubeadm does; afterwards admin.conf works
-	// through kubeadm:cluster-admins.
-	if err := c.ApplyInitObjects(ctx, func(step string) { t.Logf("[init] %s", step) }); err != nil {
-		t.Fatal(err)
-	}
-	// The bootstrap signer adds the token's JWS to cluster-info on its own; wait for it, so that
+	// The first boot applied the init objects with the break-glass super-admin, as kubeadm does;
+	// admin.conf works through kubeadm:cluster-admins. The bootstrap signer adds the token's JWS to cluster-info on its own; wait for it, so that
 	// only our second apply could change the object afterwards.
 	if err := c.WaitForClusterInfoSignature(ctx, c.Tokens[0].ID); err != nil {
 		t.Fatal(err)
 	}
 	before := resourceVersions(ctx, t, c.admin)
-	if err := c.ApplyInitObjects(ctx, func(step string) {
-		if !strings.Contains(step, "(0 created, 0 updated,") {
-			t.Errorf("second apply changed objects: %s", step)
+	var rerun bytes.Buffer
+	if err := c.RunPhases(ctx, &rerun, "init/cluster-objects"); err != nil {
+		t.Fatalf("rerun of init/cluster-objects: %v\n%s", err, rerun.String())
+	}
+	steps := 0
+	for _, line := range strings.Split(rerun.String(), "\n") {
+		if !strings.HasPrefix(line, "[cluster-objects] ") {
+			continue
 		}
-	}); err != nil {
-		t.Fatalf("second apply: %v", err)
+		steps++
+		if !strings.Contains(line, "(0 created, 0 updated,") {
+			t.Errorf("second apply changed objects: %s", line)
+		}
+	}
+	if steps == 0 {
+		t.Errorf("the rerun printed no cluster-objects step:\n%s", rerun.String())
 	}
 	after := resourceVersions(ctx, t, c.admin)
 	for name, rv := range before {
@@ -163,11 +168,12 @@ func TestInitAndJoin(t *testing.T) {
 		t.Error("a node could register another node")
 	}
 
-	// The control-plane node, registered (its kubelet would do this), is marked as kubeadm does.
+	// The control-plane node, registered (its kubelet would do this), is marked by the agent's
+	// mark-control-plane phase as kubeadm does.
 	if _, err := c.super.CoreV1().Nodes().Create(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: c.NodeName}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := clusterobjects.MarkControlPlane(ctx, c.admin, c.NodeName); err != nil {
+	if err := c.RunPhases(ctx, nil, "init/mark-control-plane"); err != nil {
 		t.Fatal(err)
 	}
 	cpNode, err := c.admin.CoreV1().Nodes().Get(ctx, c.NodeName, metav1.GetOptions{})
