@@ -215,13 +215,13 @@ func TestInitAndJoin(t *testing.T) {
 	t.Run("ExpiredToken", func(t *testing.T) {
 		expired := expiredToken(ctx, t, c)
 		// Token discovery: the signer never signs an expired token.
-		_, err := discovery.ByToken(ctx, discovery.TokenOptions{Endpoint: c.Endpoint, Token: expired.String(), CAPins: []string{c.CAPin}, Timeout: 8 * time.Second, Interval: time.Second})
+		_, err := discovery.ByToken(ctx, discovery.TokenOptions{Endpoint: c.Endpoint, Token: expired.Value(), CAPins: []string{c.CAPin}, Timeout: 8 * time.Second, Interval: time.Second})
 		if !errors.Is(err, discovery.ErrNoSignature) {
 			t.Errorf("expired token discovery: got %v, want ErrNoSignature", err)
 		}
 		// File discovery gets as far as the API server, which rejects the token.
 		caPEM, _ := c.Dir.CACert()
-		cfg, err := discovery.ByFile(c.Config.APIServerURL(), caPEM, expired.String(), c.Config.Cluster.ClusterName)
+		cfg, err := discovery.ByFile(c.Config.APIServerURL(), caPEM, expired.Value(), c.Config.Cluster.ClusterName)
 		if err != nil {
 			t.Fatal(err)
 		}
