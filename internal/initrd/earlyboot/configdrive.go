@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/kilnproject/kiln/internal/common/poll"
+	"github.com/kilnproject/kiln/internal/initrd/blockdev"
 	"golang.org/x/sys/unix"
 )
 
@@ -21,6 +23,9 @@ const DefaultConfigDeviceTimeout = 30 * time.Second
 
 // maxUserData bounds the size of a config read from a device.
 const maxUserData = 64 << 20
+
+// errNotYet is the answer of a wait's try while what it waits for is missing.
+var errNotYet = errors.New("not there yet")
 
 // configMnt is where kiln-init mounts a config drive while reading it.
 const configMnt = RunDir + "/config"
@@ -59,26 +64,35 @@ func usableAddress(ip net.IP) bool {
 
 func (m machineSources) readLabelled(ctx context.Context, files []labelledFile, wait bool) ([]byte, string, bool, error) {
 	var (
-		dev  blockDev
-		info fsInfo
+		dev  blockdev.Device
+		info blockdev.FSInfo
 		file labelledFile
 	)
+	// look reports whether one of the filesystems is there.
 	look := func() (bool, error) {
-		devs, err := scanBlockDevs(m.sys)
+		devs, err := blockdev.Scan(m.sys)
 		if err != nil {
 			return false, err
 		}
 		var ok bool
-		dev, info, file, ok = findLabelled(devs, files, func(name string) (fsInfo, error) {
-			return probeFile(filepath.Join(m.dev, name))
+		dev, info, file, ok = findLabelled(devs, files, func(name string) (blockdev.FSInfo, error) {
+			return blockdev.ProbeFile(filepath.Join(m.dev, name))
 		})
 		return ok, nil
 	}
 	if wait {
-		ctx, cancel := context.WithTimeout(ctx, DefaultConfigDeviceTimeout)
-		defer cancel()
-		if err := poll(ctx, "a filesystem labelled "+files[0].Label, look); err != nil {
-			return nil, "", false, err
+		err := poll.Until(ctx, poll.Every(blockdev.PollInterval).Within(DefaultConfigDeviceTimeout), func(context.Context) error {
+			ok, err := look()
+			switch {
+			case err != nil:
+				return err // sysfs changing under Scan: look again
+			case !ok:
+				return errNotYet
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, "", false, fmt.Errorf("wait for a filesystem labelled %s: %w", files[0].Label, err)
 		}
 	} else if ok, err := look(); err != nil || !ok {
 		return nil, "", false, err
@@ -93,8 +107,8 @@ func (m machineSources) readLabelled(ctx context.Context, files []labelledFile, 
 
 // findLabelled returns the first device, in the order of files and then of devs, holding a
 // filesystem labelled as one of files. Config drives are ISO 9660 or FAT; ext4 is accepted too.
-func findLabelled(devs []blockDev, files []labelledFile, probe func(name string) (fsInfo, error)) (blockDev, fsInfo, labelledFile, bool) {
-	infos := map[string]fsInfo{}
+func findLabelled(devs []blockdev.Device, files []labelledFile, probe func(name string) (blockdev.FSInfo, error)) (blockdev.Device, blockdev.FSInfo, labelledFile, bool) {
+	infos := map[string]blockdev.FSInfo{}
 	for _, d := range devs {
 		if d.Size == 0 {
 			continue
@@ -110,12 +124,12 @@ func findLabelled(devs []blockDev, files []labelledFile, probe func(name string)
 				continue
 			}
 			switch info.Type {
-			case fsISO9660, fsVFAT, fsExt4:
+			case blockdev.FSISO9660, blockdev.FSVFAT, blockdev.FSExt4:
 				return d, info, f, true
 			}
 		}
 	}
-	return blockDev{}, fsInfo{}, labelledFile{}, false
+	return blockdev.Device{}, blockdev.FSInfo{}, labelledFile{}, false
 }
 
 // readFromFS mounts the filesystem on dev read-only, reads file from it and unmounts it. A

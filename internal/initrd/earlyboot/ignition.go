@@ -7,6 +7,9 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+
+	"github.com/kilnproject/kiln/internal/contract/bootargs"
+	"github.com/kilnproject/kiln/internal/contract/platform"
 )
 
 var (
@@ -20,12 +23,6 @@ var (
 
 // fwCfgConfig is the QEMU fw_cfg blob of Ignition's qemu platform, relative to /sys.
 const fwCfgConfig = "firmware/qemu_fw_cfg/by_name/opt/com.coreos/config/raw"
-
-// Ignition platforms kiln-init picks itself; any other comes from ignition.platform.id.
-const (
-	PlatformQEMU  = "qemu"
-	PlatformMetal = "metal"
-)
 
 // labelledFile is a file on a filesystem found by its label.
 type labelledFile struct{ Label, Path string }
@@ -64,9 +61,9 @@ func detectPlatform(c Cmdline, sys string) string {
 	case c.IgnitionPlatform != "":
 		return c.IgnitionPlatform
 	case exists(filepath.Join(sys, "firmware", "qemu_fw_cfg")):
-		return PlatformQEMU
+		return platform.QEMU
 	}
-	return PlatformMetal
+	return platform.Metal
 }
 
 // planIgnition finds the config source, in Ignition's own order: ignition.config.url (Ignition's
@@ -82,36 +79,36 @@ func planIgnition(ctx context.Context, c Cmdline, sys string, src configSources)
 	case c.IgnitionURL != "":
 		u, err := url.Parse(c.IgnitionURL)
 		if err != nil {
-			return p, fmt.Errorf("%w: %s: %v", ErrInvalidCmdline, ParamIgnitionURL, err)
+			return p, fmt.Errorf("%w: %s: %v", ErrInvalidCmdline, bootargs.IgnitionURL, err)
 		}
 		switch u.Scheme {
 		case "data":
-		case "http", "https", "tftp", "s3", "gs", "arn":
+		case "http", "https", "tftp", "s3", "gs", "arn": // networkSchemes
 			if !src.networkUp() {
 				return p, fmt.Errorf("%w: %s=%s needs the network, and no interface has an address (%s=off?)",
-					ErrNoNetwork, ParamIgnitionURL, c.IgnitionURL, ParamIP)
+					ErrNoNetwork, bootargs.IgnitionURL, c.IgnitionURL, bootargs.IP)
 			}
 		default:
-			return p, fmt.Errorf("%w: %s: unsupported URL scheme %q", ErrInvalidCmdline, ParamIgnitionURL, u.Scheme)
+			return p, fmt.Errorf("%w: %s: unsupported URL scheme %q", ErrInvalidCmdline, bootargs.IgnitionURL, u.Scheme)
 		}
-		p.Source = ParamIgnitionURL + " (" + u.Scheme + ")"
+		p.Source = bootargs.IgnitionURL + " (" + u.Scheme + ")"
 		return p, nil
 
 	case c.IgnitionDevice != "" || c.IgnitionPath != "":
 		if c.IgnitionDevice == "" || c.IgnitionPath == "" {
-			return p, fmt.Errorf("%w: %s and %s go together", ErrInvalidCmdline, ParamIgnitionDevice, ParamIgnitionPath)
+			return p, fmt.Errorf("%w: %s and %s go together", ErrInvalidCmdline, bootargs.IgnitionDevice, bootargs.IgnitionPath)
 		}
 		data, where, _, err := src.readLabelled(ctx, []labelledFile{{c.IgnitionDevice, c.IgnitionPath}}, true)
 		if err != nil {
-			return p, fmt.Errorf("%s=%s: %w", ParamIgnitionDevice, c.IgnitionDevice, err)
+			return p, fmt.Errorf("%s=%s: %w", bootargs.IgnitionDevice, c.IgnitionDevice, err)
 		}
 		if data == nil {
-			return p, fmt.Errorf("%s=%s: %w: %s has no %s", ParamIgnitionDevice, c.IgnitionDevice, os.ErrNotExist, where, c.IgnitionPath)
+			return p, fmt.Errorf("%s=%s: %w: %s has no %s", bootargs.IgnitionDevice, c.IgnitionDevice, os.ErrNotExist, where, c.IgnitionPath)
 		}
 		p.Source, p.UserConfig = fmt.Sprintf("%s (%s)", where, c.IgnitionPath), data
 		return p, nil
 
-	case p.Platform == PlatformQEMU && exists(filepath.Join(sys, fwCfgConfig)):
+	case p.Platform == platform.QEMU && exists(filepath.Join(sys, fwCfgConfig)):
 		p.Source = "QEMU fw_cfg opt/com.coreos/config"
 		return p, nil
 	}
@@ -125,10 +122,10 @@ func planIgnition(ctx context.Context, c Cmdline, sys string, src configSources)
 		return p, nil
 	}
 
-	if c.IgnitionPlatform != "" && c.IgnitionPlatform != PlatformMetal && c.IgnitionPlatform != PlatformQEMU {
+	if c.IgnitionPlatform != "" && c.IgnitionPlatform != platform.Metal && c.IgnitionPlatform != platform.QEMU {
 		if !src.networkUp() {
 			return p, fmt.Errorf("%w: %s=%s reads its config from the platform's metadata service over the network, and no interface has an address (%s=off?)",
-				ErrNoNetwork, ParamIgnitionPlatform, c.IgnitionPlatform, ParamIP)
+				ErrNoNetwork, bootargs.IgnitionPlatform, c.IgnitionPlatform, bootargs.IP)
 		}
 		p.Source = "the " + c.IgnitionPlatform + " metadata service"
 	}

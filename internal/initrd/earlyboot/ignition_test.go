@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/kilnproject/kiln/internal/common/poll"
+	"github.com/kilnproject/kiln/internal/contract/platform"
 )
 
 // fakeSources is a machine with or without a network and some labelled filesystems.
@@ -31,7 +33,7 @@ func (f *fakeSources) readLabelled(_ context.Context, files []labelledFile, wait
 		}
 	}
 	if wait {
-		return nil, "", false, ErrTimeout
+		return nil, "", false, poll.ErrTimeout
 	}
 	return nil, "", false, nil
 }
@@ -55,8 +57,8 @@ func TestDetectPlatform(t *testing.T) {
 		qemu          bool
 		want          string
 	}{
-		{"qemu", "", true, PlatformQEMU},
-		{"metal", "", false, PlatformMetal},
+		{"qemu", "", true, platform.QEMU},
+		{"metal", "", false, platform.Metal},
 		{"cmdline wins", "ignition.platform.id=openstack", true, "openstack"},
 	} {
 		c, _ := ParseCmdline(tc.cmdline)
@@ -75,30 +77,30 @@ func TestPlanIgnition(t *testing.T) {
 		want          ignitionPlan
 		wantErr       error
 	}{
-		{name: "nothing", qemu: true, want: ignitionPlan{Platform: PlatformQEMU}},
-		{name: "nothing on metal", want: ignitionPlan{Platform: PlatformMetal}},
+		{name: "nothing", qemu: true, want: ignitionPlan{Platform: platform.QEMU}},
+		{name: "nothing on metal", want: ignitionPlan{Platform: platform.Metal}},
 		{name: "fw_cfg", qemu: true, fwcfg: true, src: fakeSources{files: drive},
-			want: ignitionPlan{Platform: PlatformQEMU, Source: "QEMU fw_cfg opt/com.coreos/config"}},
+			want: ignitionPlan{Platform: platform.QEMU, Source: "QEMU fw_cfg opt/com.coreos/config"}},
 		{name: "fw_cfg ignored for another platform", cmdline: "ignition.platform.id=metal", qemu: true, fwcfg: true,
-			want: ignitionPlan{Platform: PlatformMetal}},
+			want: ignitionPlan{Platform: platform.Metal}},
 		{name: "data url before fw_cfg", cmdline: "ignition.config.url=data:,{}", qemu: true, fwcfg: true,
-			want: ignitionPlan{Platform: PlatformQEMU, Source: "ignition.config.url (data)"}},
+			want: ignitionPlan{Platform: platform.QEMU, Source: "ignition.config.url (data)"}},
 		{name: "http url without network", cmdline: "ignition.config.url=http://10.0.2.2/n.ign", qemu: true, wantErr: ErrNoNetwork},
 		{name: "http url with network", cmdline: "ignition.config.url=https://10.0.2.2/n.ign", src: fakeSources{net: true},
-			want: ignitionPlan{Platform: PlatformMetal, Source: "ignition.config.url (https)"}},
+			want: ignitionPlan{Platform: platform.Metal, Source: "ignition.config.url (https)"}},
 		{name: "odd url", cmdline: "ignition.config.url=gopher://x/", wantErr: ErrInvalidCmdline},
 		{name: "config drive", qemu: true, src: fakeSources{files: drive},
-			want: ignitionPlan{Platform: PlatformQEMU, Source: "config drive sr1 (iso9660 config-2)", UserConfig: []byte("drive")}},
+			want: ignitionPlan{Platform: platform.QEMU, Source: "config drive sr1 (iso9660 config-2)", UserConfig: []byte("drive")}},
 		{name: "cidata", src: fakeSources{files: map[labelledFile][]byte{{"CIDATA", "user-data"}: []byte("nocloud")}},
-			want: ignitionPlan{Platform: PlatformMetal, Source: "config drive sr1 (iso9660 CIDATA)", UserConfig: []byte("nocloud")}},
+			want: ignitionPlan{Platform: platform.Metal, Source: "config drive sr1 (iso9660 CIDATA)", UserConfig: []byte("nocloud")}},
 		{name: "config drive without user data", src: fakeSources{files: map[labelledFile][]byte{{"config-2", "other"}: []byte("x")}},
-			want: ignitionPlan{Platform: PlatformMetal}},
+			want: ignitionPlan{Platform: platform.Metal}},
 		{name: "device and path", cmdline: "ignition.config.device=CFG ignition.config.path=/n.ign",
 			src:  fakeSources{files: map[labelledFile][]byte{{"CFG", "/n.ign"}: []byte("dev")}},
-			want: ignitionPlan{Platform: PlatformMetal, Source: "sr1 (iso9660 CFG) (/n.ign)", UserConfig: []byte("dev")}},
+			want: ignitionPlan{Platform: platform.Metal, Source: "sr1 (iso9660 CFG) (/n.ign)", UserConfig: []byte("dev")}},
 		{name: "device without the file", cmdline: "ignition.config.device=CFG ignition.config.path=/n.ign",
 			src: fakeSources{files: map[labelledFile][]byte{{"CFG", "/other"}: nil}}, wantErr: errNotExist},
-		{name: "device never appears", cmdline: "ignition.config.device=CFG ignition.config.path=/n.ign", wantErr: ErrTimeout},
+		{name: "device never appears", cmdline: "ignition.config.device=CFG ignition.config.path=/n.ign", wantErr: poll.ErrTimeout},
 		{name: "device without path", cmdline: "ignition.config.device=CFG", wantErr: ErrInvalidCmdline},
 		{name: "metadata service needs the network", cmdline: "ignition.platform.id=aws", wantErr: ErrNoNetwork},
 		{name: "metadata service", cmdline: "ignition.platform.id=aws", src: fakeSources{net: true},

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/kilnproject/kiln/internal/contract/console"
 )
 
 // Ignition's files in the initramfs.
@@ -162,14 +164,14 @@ func (f *ignitionFilter) line(s string) {
 		return
 	case strings.HasPrefix(s, "Full config:"):
 		f.hidden = true
-		f.emit(IgnitionLinePrefix + "(the full config is not shown: it may hold secrets)")
+		f.emit(console.IgnitionLinePrefix + "(the full config is not shown: it may hold secrets)")
 		return
 	case !f.debug && (strings.HasPrefix(s, "DEBUG") || isNoise(s)):
 		return
 	case strings.HasPrefix(s, "CRITICAL") || strings.HasPrefix(s, "ERROR"):
 		f.failures = append(f.failures, s)
 	}
-	f.emit(IgnitionLinePrefix + s)
+	f.emit(console.IgnitionLinePrefix + s)
 }
 
 // ignitionNoise are the INFO lines of Ignition's search for base and system configs in the
