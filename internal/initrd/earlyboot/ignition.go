@@ -108,8 +108,8 @@ func planIgnition(ctx context.Context, c Cmdline, sys string, src configSources)
 		p.Source, p.UserConfig = fmt.Sprintf("%s (%s)", where, c.IgnitionPath), data
 		return p, nil
 
-	case p.Platform == platform.QEMU && exists(filepath.Join(sys, fwCfgConfig)):
-		p.Source = "QEMU fw_cfg opt/com.coreos/config"
+	case lookupPlatform(p.Platform).Source == platform.FwCfg && exists(filepath.Join(sys, fwCfgConfig)):
+		p.Source = lookupPlatform(p.Platform).Config
 		return p, nil
 	}
 
@@ -122,14 +122,26 @@ func planIgnition(ctx context.Context, c Cmdline, sys string, src configSources)
 		return p, nil
 	}
 
-	if c.IgnitionPlatform != "" && c.IgnitionPlatform != platform.Metal && c.IgnitionPlatform != platform.QEMU {
+	// The platform's own provider, as the platform table says: a metadata service needs the
+	// network (networkReason brought it up); a hypervisor channel or a local file does not.
+	switch pl := lookupPlatform(p.Platform); pl.Source {
+	case platform.Metadata:
 		if !src.networkUp() {
 			return p, fmt.Errorf("%w: %s=%s reads its config from the platform's metadata service over the network, and no interface has an address (%s=off?)",
-				ErrNoNetwork, bootargs.IgnitionPlatform, c.IgnitionPlatform, bootargs.IP)
+				ErrNoNetwork, bootargs.IgnitionPlatform, p.Platform, bootargs.IP)
 		}
-		p.Source = "the " + c.IgnitionPlatform + " metadata service"
+		p.Source = pl.Config
+	case platform.Hypervisor, platform.LocalFile:
+		p.Source = pl.Config
 	}
 	return p, nil
+}
+
+// lookupPlatform is the row of the platform table for id; an unknown id is a platform with a
+// metadata service.
+func lookupPlatform(id string) platform.Platform {
+	p, _ := platform.Lookup(id)
+	return p
 }
 
 // exists reports whether path exists.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/kilnproject/kiln/internal/common/poll"
+	"github.com/kilnproject/kiln/internal/contract/bootargs"
 	"github.com/kilnproject/kiln/internal/contract/platform"
 )
 
@@ -124,4 +125,44 @@ func TestPlanIgnition(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestPlatformTable checks, for each platform of the platform table, that kiln-init's two
+// decisions agree with it and with each other: networkReason brings the network up exactly for
+// the platforms whose config needs it, and planIgnition, with no network and no config drive,
+// refuses exactly those and otherwise runs Ignition with the platform's own source. Before the
+// table, ignition.platform.id=vmware (virtualbox, file) got no network and then failed for
+// the lack of one.
+func TestPlatformTable(t *testing.T) {
+	for _, pl := range platform.All() {
+		t.Run(pl.ID, func(t *testing.T) {
+			c, err := ParseCmdline(bootargs.IgnitionPlatform + "=" + pl.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if why := networkReason(c); (why != "") != pl.NeedsNetwork() {
+				t.Errorf("networkReason = %q, want a reason: %v", why, pl.NeedsNetwork())
+			}
+			fwcfg := pl.Source == platform.FwCfg
+			got, err := planIgnition(context.Background(), c, sysWith(t, fwcfg, fwcfg), &fakeSources{})
+			if pl.NeedsNetwork() {
+				if !errors.Is(err, ErrNoNetwork) {
+					t.Errorf("planIgnition without a network = %+v, %v; want ErrNoNetwork", got, err)
+				}
+				got, err = planIgnition(context.Background(), c, sysWith(t, false, false), &fakeSources{net: true})
+			}
+			if err != nil {
+				t.Fatalf("planIgnition: %v", err)
+			}
+			if want := (ignitionPlan{Platform: pl.ID, Source: pl.Config}); !cmp.Equal(got, want) {
+				t.Errorf("planIgnition = %+v, want %+v", got, want)
+			}
+		})
+	}
+	t.Run("unknown platform", func(t *testing.T) {
+		c, _ := ParseCmdline(bootargs.IgnitionPlatform + "=some-new-cloud")
+		if networkReason(c) == "" {
+			t.Error("no network for a platform kiln does not know: its provider likely reads a metadata service")
+		}
+	})
 }

@@ -16,7 +16,6 @@ import (
 	"github.com/kilnproject/kiln/internal/common/poll"
 	"github.com/kilnproject/kiln/internal/contract/bootargs"
 	"github.com/kilnproject/kiln/internal/contract/console"
-	"github.com/kilnproject/kiln/internal/contract/platform"
 	"github.com/kilnproject/kiln/internal/initrd/blockdev"
 	"github.com/kilnproject/kiln/internal/initrd/dhcp"
 	"github.com/kilnproject/kiln/internal/initrd/netlink"
@@ -88,10 +87,6 @@ func parseIP(v string) (netSpec, error) {
 // networkSchemes are the ignition.config.url schemes Ignition fetches over the network.
 var networkSchemes = []string{"http", "https", "tftp", "s3", "gs", "arn"}
 
-// offlinePlatforms are Ignition platforms whose provider reads no metadata service: every
-// other platform (aws, gcp, azure, openstack, ...) fetches its config over the network.
-var offlinePlatforms = []string{platform.Metal, platform.QEMU, "vmware", "virtualbox", "file"}
-
 // networkReason says why the Ignition config source named on the command line needs the
 // network, or "" when it does not: an ignition.config.url with a remote scheme, or a platform
 // with a metadata service. An unparsable URL needs none here; planIgnition reports it.
@@ -103,7 +98,7 @@ func networkReason(c Cmdline) string {
 		}
 		return ""
 	}
-	if p := c.IgnitionPlatform; p != "" && !slices.Contains(offlinePlatforms, p) {
+	if p := c.IgnitionPlatform; p != "" && lookupPlatform(p).NeedsNetwork() {
 		return bootargs.IgnitionPlatform + "=" + p + " (its metadata service)"
 	}
 	return ""
