@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/kilnproject/kiln/internal/contract/console"
 	"golang.org/x/sys/unix"
 )
 
@@ -67,9 +68,9 @@ func Run(ctx context.Context, n *Node, phases []Phase) error {
 		if err != nil {
 			st.fail(i, err)
 			n.Log.Error("phase failed", "phase", p.Name, "duration", took.Round(time.Millisecond).String(), "error", err.Error())
-			n.say("[%s] FAILED after %s: %v", p.Name, round(took), err)
+			n.say("[%s"+console.FirstbootFailed+"%s: %v", p.Name, round(took), err)
 			n.reportContainers(ctx)
-			n.say("[kiln] first boot stopped in phase %s (kiln-agent status; journalctl -u kiln-firstboot)", p.Name)
+			n.say(console.FirstbootStopped+"%s (kiln-agent status; journalctl -u kiln-firstboot)", p.Name)
 			return fmt.Errorf("%w in phase %s: %w", ErrPhase, p.Name, err)
 		}
 		// What the phase wrote is on disk before the next one starts: after a power cut the
@@ -89,7 +90,7 @@ func Run(ctx context.Context, n *Node, phases []Phase) error {
 		n.say("[kiln] agent footprint: %s", f)
 	}
 	st.complete(fp)
-	n.say("[kiln] first boot complete in %s: kubelet keeps the node", round(total))
+	n.say(console.FirstbootComplete+"%s: kubelet keeps the node", round(total))
 	return nil
 }
 

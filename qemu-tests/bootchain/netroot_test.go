@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kilnproject/kiln/imagebuild"
+	"github.com/kilnproject/kiln/internal/contract/console"
 	"github.com/kilnproject/kiln/qemu-tests/harness"
 	"github.com/kilnproject/kiln/qemu-tests/loopback"
 	"github.com/kilnproject/kiln/qemu-tests/testimage"
@@ -53,12 +54,12 @@ func TestRootOverNetwork(t *testing.T) {
 		Kernel: filepath.Join(img.PXE, imagebuild.PXEKernel), Initrd: filepath.Join(img.PXE, imagebuild.PXEInitrd),
 		Append:  appendLine,
 		UserNet: &harness.UserNet{GuestForwards: []harness.GuestForward{{GuestPort: 80, HostPort: srv.Port}}}})
-	line, err := vm.WaitFor(ctx, regexp.MustCompile(`kiln-init: fetched the root squashfs: .* sha256 verified`))
+	line, err := vm.WaitFor(ctx, regexp.MustCompile(regexp.QuoteMeta(console.InitFetchedRoot)+`.* `+regexp.QuoteMeta(console.InitRootVerified)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("console: %s", line.Text)
-	if _, err := vm.WaitFor(ctx, regexp.MustCompile(`kiln-init: booted from the root squashfs in RAM`)); err != nil {
+	if _, err := vm.WaitFor(ctx, regexp.MustCompile(regexp.QuoteMeta(console.InitVolatile)+`the root squashfs in RAM`)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := vm.WaitFor(ctx, ignApplied); err != nil {
