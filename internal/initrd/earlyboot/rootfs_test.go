@@ -18,8 +18,8 @@ import (
 var nodeDisk = []fakesys.Dev{
 	{Name: "vda", Sectors: 2 << 21},
 	{Name: "vda1", Disk: "vda", PartN: 1, PartName: "ESP", Sectors: 512 << 11},
-	{Name: "vda2", Disk: "vda", PartN: 2, PartName: "KILN-ROOT", Sectors: 400 << 11},
-	{Name: "vda3", Disk: "vda", PartN: 3, PartName: "KILN-VAR", Sectors: 1024 << 11},
+	{Name: "vda2", Disk: "vda", PartN: 2, PartName: bootmedia.LabelRoot, Sectors: 400 << 11},
+	{Name: "vda3", Disk: "vda", PartN: 3, PartName: bootmedia.LabelVar, Sectors: 1024 << 11},
 	{Name: "sr0", Sectors: 0},
 }
 
@@ -41,13 +41,13 @@ func TestFindRoot(t *testing.T) {
 		found   bool
 		wantErr error
 	}{
-		{"partition", nodeDisk, iso("KILN"), rootDev{Dev: blockdev.Device{Name: "vda2", Disk: "vda", Partition: 2, PartName: bootmedia.LabelRoot, Size: 400 << 20}}, true, nil},
-		{"iso", []fakesys.Dev{cd}, iso("KILN"), rootDev{Dev: blockdev.Device{Name: "sr0", Disk: "sr0", Size: 512 << 20}, ISO: true}, true, nil},
+		{"partition", nodeDisk, iso(bootmedia.ISOVolumeLabel), rootDev{Dev: blockdev.Device{Name: "vda2", Disk: "vda", Partition: 2, PartName: bootmedia.LabelRoot, Size: 400 << 20}}, true, nil},
+		{"iso", []fakesys.Dev{cd}, iso(bootmedia.ISOVolumeLabel), rootDev{Dev: blockdev.Device{Name: "sr0", Disk: "sr0", Size: 512 << 20}, ISO: true}, true, nil},
 		{"other iso", []fakesys.Dev{cd}, iso("config-2"), rootDev{}, false, nil},
-		{"nothing yet", nil, iso("KILN"), rootDev{}, false, nil},
+		{"nothing yet", nil, iso(bootmedia.ISOVolumeLabel), rootDev{}, false, nil},
 		{"two roots", append([]fakesys.Dev{
 			{Name: "vdb", Sectors: 1 << 21},
-			{Name: "vdb2", Disk: "vdb", PartN: 2, PartName: "KILN-ROOT", Sectors: 1 << 11},
+			{Name: "vdb2", Disk: "vdb", PartN: 2, PartName: bootmedia.LabelRoot, Sectors: 1 << 11},
 		}, nodeDisk...), iso(""), rootDev{}, false, ErrAmbiguous},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -83,7 +83,7 @@ func TestWaitForRootTimeout(t *testing.T) {
 func TestFindVar(t *testing.T) {
 	other := []fakesys.Dev{
 		{Name: "vdb", Sectors: 1 << 21},
-		{Name: "vdb3", Disk: "vdb", PartN: 3, PartName: "KILN-VAR", Sectors: 1 << 11},
+		{Name: "vdb3", Disk: "vdb", PartN: 3, PartName: bootmedia.LabelVar, Sectors: 1 << 11},
 	}
 	sys := fakesys.Block(t, append(other, nodeDisk...)...)
 	v, err := findVar(sys, "vda")

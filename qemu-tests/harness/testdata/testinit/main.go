@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"time"
 	"unsafe"
+
+	"github.com/kilnproject/kiln/internal/contract/bootmedia"
 )
 
 const sysFinitModule = 313 // finit_module(2) on amd64
@@ -52,7 +54,7 @@ func main() {
 }
 
 func netTest() error {
-	data, err := os.ReadFile("/etc/kiln/modules")
+	data, err := os.ReadFile(bootmedia.InitramfsModuleList)
 	if err != nil {
 		return err
 	}
