@@ -1,5 +1,10 @@
 package bootargs
 
+import "errors"
+
+// ErrInvalid marks a kernel command line parameter with a value kiln-init cannot use.
+var ErrInvalid = errors.New("invalid kernel command line")
+
 // Ignition's parameters; kiln-init reads them to find the config source.
 const (
 	IgnitionURL      = "ignition.config.url"

@@ -205,3 +205,12 @@ func uptime() string {
 	}
 	return fmt.Sprintf("%.2f s", time.Duration(ts.Nano()).Seconds())
 }
+
+// errNotYet is the answer of a wait's try while what it waits for is missing.
+var errNotYet = errors.New("not there yet")
+
+// exists reports whether path exists.
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}

@@ -8,10 +8,11 @@ import (
 	"time"
 
 	"github.com/kilnproject/kiln/internal/contract/bootargs"
+	"github.com/kilnproject/kiln/internal/initrd/ignition"
 )
 
 // ErrInvalidCmdline marks a kernel command line parameter of kiln-init with a value it cannot use.
-var ErrInvalidCmdline = errors.New("invalid kernel command line")
+var ErrInvalidCmdline = bootargs.ErrInvalid
 
 // DefaultInit is the program kiln-init hands over to in the root filesystem.
 const DefaultInit = "/sbin/init"
@@ -140,6 +141,11 @@ func (c Cmdline) Has(key string) bool {
 		}
 	}
 	return false
+}
+
+// ignitionRequest is the Ignition config source the command line names.
+func (c Cmdline) ignitionRequest() ignition.Request {
+	return ignition.Request{URL: c.IgnitionURL, Device: c.IgnitionDevice, Path: c.IgnitionPath, Platform: c.IgnitionPlatform}
 }
 
 // ignitionCmdline is the command line Ignition sees: without ignition.config.device and

@@ -24,10 +24,11 @@
 //     /var/lib/kubelet are thus plain ext4 directories (containerd's overlayfs snapshotter cannot
 //     sit on an overlay).
 //  6. first boot only (no IgnitionStamp): bring up the network when ignition.config.url needs it
-//     (see below), then run the real Ignition, stages fetch and files, with
-//     --root=/sysroot; see planIgnition for the config sources, detectPlatform for the
-//     platform and package contract/platform for what each platform needs. No config: boot on. A failed Ignition, or a config using storage.disks, raid,
-//     filesystems, luks or kernelArguments, stops the boot (fail closed). Then write the stamp.
+//     (see below), then run the real Ignition, stages fetch and files, with --root=/sysroot;
+//     see ignition.MakePlan for the config sources, ignition.DetectPlatform for the platform
+//     and package contract/platform for what each platform needs. No config: boot on. A
+//     failed Ignition, or a config using storage.disks, raid, filesystems, luks or
+//     kernelArguments, stops the boot (fail closed). Then write the stamp.
 //     An empty /etc/machine-id (as the image has it) becomes "uninitialized": systemd 252 takes
 //     only that, or a missing file, for a first boot (an empty file is not enough; measured), and
 //     only then applies the presets Ignition wrote, so the units it enabled start in this same
@@ -78,7 +79,8 @@
 // service. vmware, virtualbox and file read their config without a network. The address and route stay on the interface after
 // switch_root until the booted system's systemd-networkd takes the interface over.
 //
-// kiln-init's other packages, one concern each: blockdev (sysfs block devices, filesystem
+// kiln-init's other packages, one concern each: ignition (the config source, Ignition's run),
+// blockdev (sysfs block devices, filesystem
 // signatures, growing the GPT, loop devices), dhcp (the DHCPv4 client) and netlink (links,
 // addresses, routes). What the build writes and kiln-init reads (partition names, the ISO's
 // paths, the module list, kernel parameters, console markers, the platform table) is defined

@@ -13,6 +13,14 @@ import (
 	"github.com/kilnproject/kiln/internal/common/atomicfile"
 	"github.com/kilnproject/kiln/internal/contract/bootargs"
 	"github.com/kilnproject/kiln/internal/contract/console"
+	"github.com/kilnproject/kiln/internal/initrd/ignition"
+)
+
+// Where kiln-init mounts a config drive while reading it, and the kernel command line it writes
+// for Ignition.
+const (
+	configMnt           = RunDir + "/config"
+	ignitionCmdlineFile = RunDir + "/ignition.cmdline"
 )
 
 // machineIDFirstBoot in /etc/machine-id tells systemd that this is the first boot.
@@ -25,12 +33,13 @@ func (b *boot) ignition(ctx context.Context) error {
 		b.con.Mark(console.InitSkipped, " (%s: %s); not again", IgnitionStamp, strings.TrimSpace(strings.ReplaceAll(string(data), "\n", " ")))
 		return nil
 	}
-	if why := networkReason(b.cmd); why != "" {
+	req := b.cmd.ignitionRequest()
+	if why := ignition.NetworkReason(req); why != "" {
 		if err := b.networkUp(ctx, why); err != nil {
 			return fmt.Errorf("%w: %w", ErrNetwork, err)
 		}
 	}
-	plan, err := planIgnition(ctx, b.cmd, b.sys, machineSources{sys: b.sys, dev: b.dev})
+	plan, err := ignition.MakePlan(ctx, req, b.sys, ignition.Machine{Sys: b.sys, Dev: b.dev, MountPoint: configMnt, Mount: mount})
 	if err != nil {
 		return err
 	}
@@ -39,7 +48,10 @@ func (b *boot) ignition(ctx context.Context) error {
 		b.con.Mark(console.InitNoConfig, "")
 	} else {
 		b.con.Printf("running Ignition (config from %s, platform %s)", plan.Source, plan.Platform)
-		applied, err := b.runIgnition(ctx, plan)
+		applied, err := ignition.Run(ctx, plan, ignition.RunOptions{
+			Root: Sysroot, Cmdline: b.cmd.ignitionCmdline(), CmdlineFile: ignitionCmdlineFile,
+			Debug: b.cmd.Debug, Emit: b.con.Raw,
+		})
 		if err != nil {
 			return err
 		}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -21,7 +20,7 @@ import (
 	"github.com/kilnproject/kiln/internal/initrd/netlink"
 )
 
-// Bringing up the network for Ignition. When the config source needs it (networkReason: a
+// Bringing up the network for Ignition. When the config source needs it (ignition.NetworkReason: a
 // remote ignition.config.url, or a platform that reads a metadata service),
 // kiln-init sets every physical interface up (those with a device in sysfs: not lo, no
 // bridges or tunnels), or only the one ip=IFACE:dhcp names, waits for carrier
@@ -82,26 +81,6 @@ func parseIP(v string) (netSpec, error) {
 		return netSpec{}, fmt.Errorf("interface name %q", iface)
 	}
 	return netSpec{Iface: iface}, nil
-}
-
-// networkSchemes are the ignition.config.url schemes Ignition fetches over the network.
-var networkSchemes = []string{"http", "https", "tftp", "s3", "gs", "arn"}
-
-// networkReason says why the Ignition config source named on the command line needs the
-// network, or "" when it does not: an ignition.config.url with a remote scheme, or a platform
-// with a metadata service. An unparsable URL needs none here; planIgnition reports it.
-func networkReason(c Cmdline) string {
-	if c.IgnitionURL != "" {
-		u, err := url.Parse(c.IgnitionURL)
-		if err == nil && slices.Contains(networkSchemes, u.Scheme) {
-			return bootargs.IgnitionURL + "=" + c.IgnitionURL
-		}
-		return ""
-	}
-	if p := c.IgnitionPlatform; p != "" && lookupPlatform(p).NeedsNetwork() {
-		return bootargs.IgnitionPlatform + "=" + p + " (its metadata service)"
-	}
-	return ""
 }
 
 // physicalInterfaces are the interfaces of sys/class/net backed by a device, sorted by name;

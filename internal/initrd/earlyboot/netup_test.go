@@ -14,34 +14,6 @@ import (
 	"github.com/kilnproject/kiln/internal/initrd/dhcp"
 )
 
-func TestNetworkReason(t *testing.T) {
-	for url, want := range map[string]bool{
-		"":                                 false,
-		"http://10.0.2.100/config.ign":     true,
-		"https://example.com/node.ign":     true,
-		"tftp://10.0.2.2/node.ign":         true,
-		"s3://bucket/node.ign":             true,
-		"data:,{}":                         false,
-		"file:///x.ign":                    false,
-		"://bad":                           false, // planIgnition reports it
-		"HTTP://10.0.2.100/upper-case.ign": true,
-	} {
-		if got := networkReason(Cmdline{IgnitionURL: url}) != ""; got != want {
-			t.Errorf("networkReason(%q) needs the network: %v, want %v", url, got, want)
-		}
-	}
-	// Platforms with a metadata service need the network; those without do not. A URL wins
-	// over the platform, as in Ignition.
-	for platform, want := range map[string]bool{"aws": true, "openstack": true, "gcp": true, "metal": false, "qemu": false, "vmware": false} {
-		if got := networkReason(Cmdline{IgnitionPlatform: platform}) != ""; got != want {
-			t.Errorf("platform %s needs the network: %v, want %v", platform, got, want)
-		}
-	}
-	if r := networkReason(Cmdline{IgnitionPlatform: "aws", IgnitionURL: "data:,{}"}); r != "" {
-		t.Errorf("a data: URL on aws needs the network: %q", r)
-	}
-}
-
 func TestParseIP(t *testing.T) {
 	for in, want := range map[string]netSpec{
 		"dhcp":      {},

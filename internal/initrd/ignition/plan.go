@@ -1,4 +1,4 @@
-package earlyboot
+package ignition
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/kilnproject/kiln/internal/contract/bootargs"
 	"github.com/kilnproject/kiln/internal/contract/platform"
@@ -24,88 +25,96 @@ var (
 // fwCfgConfig is the QEMU fw_cfg blob of Ignition's qemu platform, relative to /sys.
 const fwCfgConfig = "firmware/qemu_fw_cfg/by_name/opt/com.coreos/config/raw"
 
-// labelledFile is a file on a filesystem found by its label.
-type labelledFile struct{ Label, Path string }
+// LabelledFile is a file on a filesystem found by its label.
+type LabelledFile struct{ Label, Path string }
 
 // configDrives are the config drives kiln-init reads, in order, with the file holding the user
 // data: OpenStack's config drive and cloud-init's NoCloud volume, labels as Ignition spells them.
-var configDrives = []labelledFile{
+var configDrives = []LabelledFile{
 	{"config-2", "openstack/latest/user_data"},
 	{"CONFIG-2", "openstack/latest/user_data"},
 	{"cidata", "user-data"},
 	{"CIDATA", "user-data"},
 }
 
-// configSources is what planIgnition asks the machine; tests fake it.
-type configSources interface {
-	// networkUp reports whether some interface other than loopback has an address.
-	networkUp() bool
-	// readLabelled reads the file of the first of files whose filesystem exists (waiting for
+// Sources is what MakePlan asks the machine; tests fake it.
+type Sources interface {
+	// NetworkUp reports whether some interface other than loopback has an address.
+	NetworkUp() bool
+	// ReadLabelled reads the file of the first of files whose filesystem exists (waiting for
 	// it until ctx ends when wait is set). found is false when no such filesystem exists; data
 	// is nil when it exists without the file. where describes the device for the console.
-	readLabelled(ctx context.Context, files []labelledFile, wait bool) (data []byte, where string, found bool, err error)
+	ReadLabelled(ctx context.Context, files []LabelledFile, wait bool) (data []byte, where string, found bool, err error)
 }
 
-// ignitionPlan says whether and how to run Ignition.
-type ignitionPlan struct {
+// Plan says whether and how to run Ignition.
+type Plan struct {
 	Source     string // where the config comes from, for the console; "" when there is none
 	Platform   string // Ignition's --platform
 	UserConfig []byte // a config kiln-init read itself, handed over as Ignition's system user.ign
 }
 
-// detectPlatform picks Ignition's platform: ignition.platform.id when given; qemu when the
+// Request is the config source the kernel command line names, in Ignition's parameters.
+type Request struct {
+	URL      string // ignition.config.url
+	Device   string // ignition.config.device: a filesystem label
+	Path     string // ignition.config.path: the config's path on that filesystem
+	Platform string // ignition.platform.id
+}
+
+// DetectPlatform picks Ignition's platform: ignition.platform.id when given; qemu when the
 // machine has QEMU's fw_cfg (the qemu platform reads opt/com.coreos/config from it); else
 // metal, whose provider has no config of its own.
-func detectPlatform(c Cmdline, sys string) string {
+func DetectPlatform(r Request, sys string) string {
 	switch {
-	case c.IgnitionPlatform != "":
-		return c.IgnitionPlatform
+	case r.Platform != "":
+		return r.Platform
 	case exists(filepath.Join(sys, "firmware", "qemu_fw_cfg")):
 		return platform.QEMU
 	}
 	return platform.Metal
 }
 
-// planIgnition finds the config source, in Ignition's own order: ignition.config.url (Ignition's
+// MakePlan finds the config source, in Ignition's own order: ignition.config.url (Ignition's
 // cmdline provider, first whatever the platform), ignition.config.device and .path (which
 // kiln-init reads itself), QEMU fw_cfg, a config drive (read by kiln-init, since Ignition's
 // config-drive providers need udev and mount(8)), and last the metadata service of the platform
 // named by ignition.platform.id. Sources that need the network fail with ErrNoNetwork when no
-// interface has an address: kiln-init brings the network up (networkUp) before, for a
+// interface has an address: kiln-init brings the network up before (see NetworkReason), for a
 // remote ignition.config.url and for platforms with a metadata service.
-func planIgnition(ctx context.Context, c Cmdline, sys string, src configSources) (ignitionPlan, error) {
-	p := ignitionPlan{Platform: detectPlatform(c, sys)}
+func MakePlan(ctx context.Context, r Request, sys string, src Sources) (Plan, error) {
+	p := Plan{Platform: DetectPlatform(r, sys)}
 	switch {
-	case c.IgnitionURL != "":
-		u, err := url.Parse(c.IgnitionURL)
+	case r.URL != "":
+		u, err := url.Parse(r.URL)
 		if err != nil {
-			return p, fmt.Errorf("%w: %s: %v", ErrInvalidCmdline, bootargs.IgnitionURL, err)
+			return p, fmt.Errorf("%w: %s: %v", bootargs.ErrInvalid, bootargs.IgnitionURL, err)
 		}
 		switch u.Scheme {
 		case "data":
 		case "http", "https", "tftp", "s3", "gs", "arn": // networkSchemes
-			if !src.networkUp() {
+			if !src.NetworkUp() {
 				return p, fmt.Errorf("%w: %s=%s needs the network, and no interface has an address (%s=off?)",
-					ErrNoNetwork, bootargs.IgnitionURL, c.IgnitionURL, bootargs.IP)
+					ErrNoNetwork, bootargs.IgnitionURL, r.URL, bootargs.IP)
 			}
 		default:
-			return p, fmt.Errorf("%w: %s: unsupported URL scheme %q", ErrInvalidCmdline, bootargs.IgnitionURL, u.Scheme)
+			return p, fmt.Errorf("%w: %s: unsupported URL scheme %q", bootargs.ErrInvalid, bootargs.IgnitionURL, u.Scheme)
 		}
 		p.Source = bootargs.IgnitionURL + " (" + u.Scheme + ")"
 		return p, nil
 
-	case c.IgnitionDevice != "" || c.IgnitionPath != "":
-		if c.IgnitionDevice == "" || c.IgnitionPath == "" {
-			return p, fmt.Errorf("%w: %s and %s go together", ErrInvalidCmdline, bootargs.IgnitionDevice, bootargs.IgnitionPath)
+	case r.Device != "" || r.Path != "":
+		if r.Device == "" || r.Path == "" {
+			return p, fmt.Errorf("%w: %s and %s go together", bootargs.ErrInvalid, bootargs.IgnitionDevice, bootargs.IgnitionPath)
 		}
-		data, where, _, err := src.readLabelled(ctx, []labelledFile{{c.IgnitionDevice, c.IgnitionPath}}, true)
+		data, where, _, err := src.ReadLabelled(ctx, []LabelledFile{{r.Device, r.Path}}, true)
 		if err != nil {
-			return p, fmt.Errorf("%s=%s: %w", bootargs.IgnitionDevice, c.IgnitionDevice, err)
+			return p, fmt.Errorf("%s=%s: %w", bootargs.IgnitionDevice, r.Device, err)
 		}
 		if data == nil {
-			return p, fmt.Errorf("%s=%s: %w: %s has no %s", bootargs.IgnitionDevice, c.IgnitionDevice, os.ErrNotExist, where, c.IgnitionPath)
+			return p, fmt.Errorf("%s=%s: %w: %s has no %s", bootargs.IgnitionDevice, r.Device, os.ErrNotExist, where, r.Path)
 		}
-		p.Source, p.UserConfig = fmt.Sprintf("%s (%s)", where, c.IgnitionPath), data
+		p.Source, p.UserConfig = fmt.Sprintf("%s (%s)", where, r.Path), data
 		return p, nil
 
 	case lookupPlatform(p.Platform).Source == platform.FwCfg && exists(filepath.Join(sys, fwCfgConfig)):
@@ -113,7 +122,7 @@ func planIgnition(ctx context.Context, c Cmdline, sys string, src configSources)
 		return p, nil
 	}
 
-	data, where, found, err := src.readLabelled(ctx, configDrives, false)
+	data, where, found, err := src.ReadLabelled(ctx, configDrives, false)
 	if err != nil {
 		return p, fmt.Errorf("config drive: %w", err)
 	}
@@ -123,10 +132,10 @@ func planIgnition(ctx context.Context, c Cmdline, sys string, src configSources)
 	}
 
 	// The platform's own provider, as the platform table says: a metadata service needs the
-	// network (networkReason brought it up); a hypervisor channel or a local file does not.
+	// network (kiln-init brought it up, see NetworkReason); a hypervisor channel or a local file does not.
 	switch pl := lookupPlatform(p.Platform); pl.Source {
 	case platform.Metadata:
-		if !src.networkUp() {
+		if !src.NetworkUp() {
 			return p, fmt.Errorf("%w: %s=%s reads its config from the platform's metadata service over the network, and no interface has an address (%s=off?)",
 				ErrNoNetwork, bootargs.IgnitionPlatform, p.Platform, bootargs.IP)
 		}
@@ -135,6 +144,26 @@ func planIgnition(ctx context.Context, c Cmdline, sys string, src configSources)
 		p.Source = pl.Config
 	}
 	return p, nil
+}
+
+// networkSchemes are the ignition.config.url schemes Ignition fetches over the network.
+var networkSchemes = []string{"http", "https", "tftp", "s3", "gs", "arn"}
+
+// NetworkReason says why the Ignition config source named on the command line needs the
+// network, or "" when it does not: an ignition.config.url with a remote scheme, or a platform
+// with a metadata service. An unparsable URL needs none here; MakePlan reports it.
+func NetworkReason(r Request) string {
+	if r.URL != "" {
+		u, err := url.Parse(r.URL)
+		if err == nil && slices.Contains(networkSchemes, u.Scheme) {
+			return bootargs.IgnitionURL + "=" + r.URL
+		}
+		return ""
+	}
+	if p := r.Platform; p != "" && lookupPlatform(p).NeedsNetwork() {
+		return bootargs.IgnitionPlatform + "=" + p + " (its metadata service)"
+	}
+	return ""
 }
 
 // lookupPlatform is the row of the platform table for id; an unknown id is a platform with a

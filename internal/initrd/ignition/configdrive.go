@@ -1,4 +1,4 @@
-package earlyboot
+package ignition
 
 import (
 	"context"
@@ -27,15 +27,16 @@ const maxUserData = 64 << 20
 // errNotYet is the answer of a wait's try while what it waits for is missing.
 var errNotYet = errors.New("not there yet")
 
-// configMnt is where kiln-init mounts a config drive while reading it.
-const configMnt = RunDir + "/config"
-
-// machineSources are the configSources of the running machine.
-type machineSources struct {
-	sys, dev string
+// Machine is the Sources of the running machine.
+type Machine struct {
+	Sys, Dev   string // where sysfs and devtmpfs are mounted
+	MountPoint string // where a config drive is mounted while it is read
+	// Mount mounts a filesystem, creating target (kiln-init's mount, which explains errors).
+	Mount func(source, target, fstype string, flags uintptr, data string) error
 }
 
-func (machineSources) networkUp() bool {
+// NetworkUp reports whether some interface other than loopback has a usable address.
+func (Machine) NetworkUp() bool {
 	ifaces, err := net.Interfaces()
 	if err != nil {
 		return false
@@ -62,21 +63,22 @@ func usableAddress(ip net.IP) bool {
 	return ip.IsGlobalUnicast() || (ip.To4() != nil && ip.IsLinkLocalUnicast())
 }
 
-func (m machineSources) readLabelled(ctx context.Context, files []labelledFile, wait bool) ([]byte, string, bool, error) {
+// ReadLabelled reads the file of the first of files whose filesystem exists; see Sources.
+func (m Machine) ReadLabelled(ctx context.Context, files []LabelledFile, wait bool) ([]byte, string, bool, error) {
 	var (
 		dev  blockdev.Device
 		info blockdev.FSInfo
-		file labelledFile
+		file LabelledFile
 	)
 	// look reports whether one of the filesystems is there.
 	look := func() (bool, error) {
-		devs, err := blockdev.Scan(m.sys)
+		devs, err := blockdev.Scan(m.Sys)
 		if err != nil {
 			return false, err
 		}
 		var ok bool
 		dev, info, file, ok = findLabelled(devs, files, func(name string) (blockdev.FSInfo, error) {
-			return blockdev.ProbeFile(filepath.Join(m.dev, name))
+			return blockdev.ProbeFile(filepath.Join(m.Dev, name))
 		})
 		return ok, nil
 	}
@@ -98,7 +100,7 @@ func (m machineSources) readLabelled(ctx context.Context, files []labelledFile, 
 		return nil, "", false, err
 	}
 	where := fmt.Sprintf("%s (%s %q)", dev.Name, info.Type, info.Label)
-	data, err := readFromFS(filepath.Join(m.dev, dev.Name), info.Type, file.Path)
+	data, err := m.readFromFS(filepath.Join(m.Dev, dev.Name), info.Type, file.Path)
 	if err != nil {
 		return nil, where, true, err
 	}
@@ -107,7 +109,7 @@ func (m machineSources) readLabelled(ctx context.Context, files []labelledFile, 
 
 // findLabelled returns the first device, in the order of files and then of devs, holding a
 // filesystem labelled as one of files. Config drives are ISO 9660 or FAT; ext4 is accepted too.
-func findLabelled(devs []blockdev.Device, files []labelledFile, probe func(name string) (blockdev.FSInfo, error)) (blockdev.Device, blockdev.FSInfo, labelledFile, bool) {
+func findLabelled(devs []blockdev.Device, files []LabelledFile, probe func(name string) (blockdev.FSInfo, error)) (blockdev.Device, blockdev.FSInfo, LabelledFile, bool) {
 	infos := map[string]blockdev.FSInfo{}
 	for _, d := range devs {
 		if d.Size == 0 {
@@ -129,17 +131,17 @@ func findLabelled(devs []blockdev.Device, files []labelledFile, probe func(name 
 			}
 		}
 	}
-	return blockdev.Device{}, blockdev.FSInfo{}, labelledFile{}, false
+	return blockdev.Device{}, blockdev.FSInfo{}, LabelledFile{}, false
 }
 
 // readFromFS mounts the filesystem on dev read-only, reads file from it and unmounts it. A
 // missing file gives nil data and no error.
-func readFromFS(dev, fstype, file string) ([]byte, error) {
-	if err := mount(dev, configMnt, fstype, unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+func (m Machine) readFromFS(dev, fstype, file string) ([]byte, error) {
+	if err := m.Mount(dev, m.MountPoint, fstype, unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
 		return nil, err
 	}
-	defer unix.Unmount(configMnt, 0) //nolint:errcheck // read-only: nothing to lose
-	p := filepath.Join(configMnt, path.Clean("/"+file))
+	defer unix.Unmount(m.MountPoint, 0) //nolint:errcheck // read-only: nothing to lose
+	p := filepath.Join(m.MountPoint, path.Clean("/"+file))
 	f, err := os.Open(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil

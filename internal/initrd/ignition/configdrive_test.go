@@ -1,4 +1,4 @@
-package earlyboot
+package ignition
 
 import (
 	"net"
@@ -25,13 +25,13 @@ func TestFindLabelled(t *testing.T) {
 	probe := func(name string) (blockdev.FSInfo, error) { return infos[name], nil }
 	for _, tc := range []struct {
 		name  string
-		files []labelledFile
+		files []LabelledFile
 		want  string // device name, "" for none
 	}{
 		{"config drives in order", configDrives, "sr1"},
-		{"cidata on FAT", []labelledFile{{"cidata", "user-data"}}, "vdb"},
-		{"no medium", []labelledFile{{"KILN-NONE", "x"}}, ""},
-		{"unsupported filesystem", []labelledFile{{"CFG", "x"}}, ""},
+		{"cidata on FAT", []LabelledFile{{"cidata", "user-data"}}, "vdb"},
+		{"no medium", []LabelledFile{{"KILN-NONE", "x"}}, ""},
+		{"unsupported filesystem", []LabelledFile{{"CFG", "x"}}, ""},
 	} {
 		d, _, f, ok := findLabelled(devs, tc.files, probe)
 		if got := map[bool]string{true: d.Name}[ok]; got != tc.want {
