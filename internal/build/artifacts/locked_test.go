@@ -22,7 +22,7 @@ import (
 // KILN_ARTIFACT_LOCK and KILN_ARTIFACT_STORE; without them the test skips.
 func TestLockedArtifacts(t *testing.T) {
 	lock, store, lockPath := lockedArtifacts(t)
-	m, err := LoadFile(filepath.Join("..", "..", "profiles", "artifacts", "local.yaml"))
+	m, err := LoadFile(filepath.Join("..", "..", "..", "profiles", "artifacts", "local.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 
 func TestShippedProfiles(t *testing.T) {
 	for _, name := range []string{"control-plane", "worker"} {
-		p, err := LoadFile(filepath.Join("..", "..", "profiles", name+".yaml"))
+		p, err := LoadFile(filepath.Join("..", "..", "..", "profiles", name+".yaml"))
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
