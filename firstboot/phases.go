@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/kilnproject/kiln/internal/contract/console"
 	"golang.org/x/sys/unix"
 )
 
@@ -112,10 +113,10 @@ func Run(ctx context.Context, n *Node, phases []Phase) error {
 		took := n.now().Sub(t0)
 		if err != nil {
 			st.fail(i, err)
-			n.report(slog.LevelError, fmt.Sprintf("[%s] FAILED after %s: %v", p.Name, round(took), err),
+			n.report(slog.LevelError, fmt.Sprintf("[%s"+console.FirstbootFailed+"%s: %v", p.Name, round(took), err),
 				"phase failed", "phase", p.Name, "duration", took.Round(time.Millisecond).String(), "error", err.Error())
 			n.reportContainers(ctx)
-			n.say("[kiln] first boot stopped in phase %s (kiln-agent status; journalctl -u kiln-firstboot)", p.Name)
+			n.say(console.FirstbootStopped+"%s (kiln-agent status; journalctl -u kiln-firstboot)", p.Name)
 			return fmt.Errorf("%w in phase %s: %w", ErrPhase, p.Name, err)
 		}
 		// What the phase wrote is on disk before the next one starts: after a power cut the
@@ -135,7 +136,7 @@ func Run(ctx context.Context, n *Node, phases []Phase) error {
 			"agent footprint", "cpu_seconds", f.CPUSeconds, "peak_rss_mib", f.PeakRSSMiB, "programs_cpu_seconds", f.ProgramsCPUSeconds)
 	}
 	st.complete(fp)
-	n.say("[kiln] first boot complete in %s: kubelet keeps the node", round(total))
+	n.say(console.FirstbootComplete+"%s: kubelet keeps the node", round(total))
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/kilnproject/kiln/internal/build/diskimage"
 	"github.com/kilnproject/kiln/internal/build/initramfs"
+	"github.com/kilnproject/kiln/internal/contract/bootargs"
 )
 
 // initrdModules are the kernel modules kiln-init loads, in order: what it takes to find and
@@ -45,7 +46,7 @@ const (
 	espInitrd    = "kiln/initrd.img"
 	systemdBoot  = "usr/lib/systemd/boot/efi/systemd-bootx64.efi"
 	entryName    = "kiln.conf"
-	baseKernArgs = "systemd.gpt_auto=0"
+	baseKernArgs = bootargs.SystemdGPTAutoOff
 )
 
 // buildInitrd assembles the initramfs from the payload tree and kiln-init.

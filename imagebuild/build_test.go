@@ -17,6 +17,7 @@ import (
 	"github.com/kilnproject/kiln/imagebuild"
 	"github.com/kilnproject/kiln/internal/build/diskimage"
 	"github.com/kilnproject/kiln/internal/build/profile"
+	"github.com/kilnproject/kiln/internal/contract/bootmedia"
 	"github.com/kilnproject/kiln/qemu-tests/harness"
 	"github.com/kilnproject/kiln/qemu-tests/testimage"
 )
@@ -59,7 +60,7 @@ func TestBuildWorker(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := []struct{ label, typ string }{{diskimage.LabelESP, diskimage.TypeESP}, {diskimage.LabelRoot, diskimage.TypeRoot}, {diskimage.LabelVar, diskimage.TypeVar}}
+		want := []struct{ label, typ string }{{bootmedia.LabelESP, bootmedia.TypeESP}, {bootmedia.LabelRoot, bootmedia.TypeRoot}, {bootmedia.LabelVar, bootmedia.TypeVar}}
 		if len(table.Partitions) != len(want) {
 			t.Fatalf("partitions: %+v", table.Partitions)
 		}
@@ -68,7 +69,7 @@ func TestBuildWorker(t *testing.T) {
 				t.Errorf("partition %d is %s/%s, want %s/%s", i+1, p.Label, p.Type, w.label, w.typ)
 			}
 		}
-		esp, _ := table.ByLabel(diskimage.LabelESP)
+		esp, _ := table.ByLabel(bootmedia.LabelESP)
 		espFile := extractRange(t, raw.Path, esp.Start, esp.Size)
 		if out, err := exec.Command("fsck.vfat", "-n", espFile).CombinedOutput(); err != nil {
 			t.Errorf("fsck.vfat -n: %v\n%s", err, out)
@@ -78,7 +79,7 @@ func TestBuildWorker(t *testing.T) {
 				t.Errorf("ESP lacks %s: %v\n%s", f, err, out)
 			}
 		}
-		root, _ := table.ByLabel(diskimage.LabelRoot)
+		root, _ := table.ByLabel(bootmedia.LabelRoot)
 		list, err := exec.Command("unsquashfs", "-o", strconv.FormatInt(root.Start, 10), "-l", raw.Path).Output()
 		if err != nil {
 			t.Fatalf("unsquashfs -l: %v", err)
@@ -115,7 +116,7 @@ func TestBuildWorker(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		root, _ := table.ByLabel(diskimage.LabelRoot)
+		root, _ := table.ByLabel(bootmedia.LabelRoot)
 		tree := filepath.Join(t.TempDir(), "root")
 		if out, err := exec.Command("unsquashfs", "-o", strconv.FormatInt(root.Start, 10), "-d", tree, "-no-progress", raw.Path).CombinedOutput(); err != nil {
 			t.Fatalf("unsquashfs: %v\n%s", err, out)

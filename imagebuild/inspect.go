@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/kilnproject/kiln/internal/build/diskimage"
+	"github.com/kilnproject/kiln/internal/contract/bootmedia"
 	"github.com/kilnproject/kiln/internal/contract/imagemeta"
 )
 
@@ -42,9 +43,9 @@ func Inspect(ctx context.Context, path string) (*Inspection, error) {
 			return nil, fmt.Errorf("inspect %s: %w", path, err)
 		}
 		ins.Partitions = &t
-		root, ok := t.ByLabel(diskimage.LabelRoot)
+		root, ok := t.ByLabel(bootmedia.LabelRoot)
 		if !ok {
-			return nil, fmt.Errorf("inspect %s: no %s partition: not a kiln image", path, diskimage.LabelRoot)
+			return nil, fmt.Errorf("inspect %s: no %s partition: not a kiln image", path, bootmedia.LabelRoot)
 		}
 		offset = root.Start
 	}

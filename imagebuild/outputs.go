@@ -12,6 +12,8 @@ import (
 	"github.com/kilnproject/kiln/internal/build/diskimage"
 	"github.com/kilnproject/kiln/internal/build/profile"
 	"github.com/kilnproject/kiln/internal/common/atomicfile"
+	"github.com/kilnproject/kiln/internal/contract/bootargs"
+	"github.com/kilnproject/kiln/internal/contract/bootmedia"
 )
 
 // Files of the PXE bundle.
@@ -20,8 +22,6 @@ const (
 	PXEInitrd = "initrd.img"
 	PXERoot   = "root.squashfs"
 	PXEScript = "boot.ipxe"
-	// ISORoot is where the root squashfs sits on the ISO (kiln-init looks for it there).
-	ISORoot = "kiln/root.squashfs"
 )
 
 func writeFormat(format, outDir string, p *profile.Profile, esp []diskimage.File, squash, initrd, seed string, mtime time.Time) (Output, error) {
@@ -36,7 +36,7 @@ func writeFormat(format, outDir string, p *profile.Profile, esp []diskimage.File
 	case profile.FormatISO:
 		path := filepath.Join(outDir, p.Name+".iso")
 		layout.ESPSize = 0 // the smallest FAT that holds the loader, kernel and initramfs
-		extra := []diskimage.File{{Path: ISORoot, Source: squash}}
+		extra := []diskimage.File{{Path: bootmedia.ISORootSquashfs, Source: squash}}
 		if err := diskimage.WriteISO(path, esp, extra, layout); err != nil {
 			return Output{}, fmt.Errorf("write %s: %w", path, err)
 		}
@@ -87,10 +87,11 @@ func writePXE(outDir string, p *profile.Profile, esp []diskimage.File, squash, i
 # kiln PXE boot of %[1]s. Serve this directory over HTTP; kiln serve sets base-url, or edit
 # the next line. kiln-init fetches the root squashfs and checks its sha256.
 isset ${base-url} || set base-url http://SERVER/%[1]s-pxe
-kernel ${base-url}/%[2]s initrd=%[3]s %[4]s kiln.root.url=${base-url}/%[5]s kiln.root.sha256=%[6]s ignition.config.url=${base-url}/ignition?mac=${mac:hexhyp}
+kernel ${base-url}/%[2]s initrd=%[3]s %[4]s %[7]s=${base-url}/%[5]s %[8]s=%[6]s %[9]s=${base-url}/ignition?mac=${mac:hexhyp}
 initrd ${base-url}/%[3]s
 boot
-`, p.Name, PXEKernel, PXEInitrd, cmdline, PXERoot, sum)
+`, p.Name, PXEKernel, PXEInitrd, cmdline, PXERoot, sum,
+		bootargs.RootURL, bootargs.RootSHA256, bootargs.IgnitionURL)
 	if err := os.WriteFile(filepath.Join(tmp, PXEScript), []byte(script), 0o644); err != nil {
 		return Output{}, err
 	}

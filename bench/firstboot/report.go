@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	kilnconsole "github.com/kilnproject/kiln/internal/contract/console"
 	"github.com/kilnproject/kiln/qemu-tests/harness"
 )
 
@@ -48,8 +49,8 @@ var consoles = map[variant]console{
 	variantKiln: {
 		phaseDone:      regexp.MustCompile(`kiln-agent\[\d+\]: \[([a-z/-]+)\] done in (\S+)`),
 		apiserverReady: regexp.MustCompile(`\[wait\] kube-apiserver healthy`),
-		complete:       regexp.MustCompile(`\[kiln\] first boot complete in (\S+):`),
-		failed:         regexp.MustCompile(`\[[a-z/-]+\] FAILED after`),
+		complete:       regexp.MustCompile(regexp.QuoteMeta(kilnconsole.FirstbootComplete) + `(\S+):`),
+		failed:         regexp.MustCompile(`\[[a-z/-]+` + regexp.QuoteMeta(kilnconsole.FirstbootFailed)),
 		footprint:      regexp.MustCompile(`\[kiln\] agent footprint: (.*)`),
 	},
 	variantKubeadm: {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kilnproject/kiln/internal/contract/console"
 	"github.com/kilnproject/kiln/qemu-tests/harness"
 	"github.com/kilnproject/kiln/qemu-tests/testimage"
 )
@@ -69,10 +70,10 @@ var (
 	probeFile  = regexp.MustCompile(`KILN-PROBE file=written-by-ignition`)
 	probeRO    = regexp.MustCompile(`KILN-PROBE root=ro`)
 	probeRW    = regexp.MustCompile(`KILN-PROBE root=rw`)
-	ignApplied = regexp.MustCompile(`kiln-init: Ignition applied the config`)
-	ignSkipped = regexp.MustCompile(`kiln-init: Ignition already ran on first boot`)
-	ignFailed  = regexp.MustCompile(`kiln-init: .*Ignition failed: `)
-	switching  = regexp.MustCompile(`kiln-init: switching to systemd`)
+	ignApplied = regexp.MustCompile(regexp.QuoteMeta(console.InitIgnition))
+	ignSkipped = regexp.MustCompile(regexp.QuoteMeta(console.InitSkipped))
+	ignFailed  = regexp.MustCompile(regexp.QuoteMeta(console.InitFatal) + `.*` + regexp.QuoteMeta(console.InitIgnitionFailed))
+	switching  = regexp.MustCompile(regexp.QuoteMeta(console.InitSwitching))
 )
 
 // expectProbe waits for the probe's report and the VM powering itself off.
@@ -110,7 +111,7 @@ func TestFirstAndSecondBoot(t *testing.T) {
 
 	first := harness.Start(t, harness.Config{Name: "first-boot", Disk: disk, DiskFormat: "qcow2",
 		FwCfg: []harness.FwCfg{{Name: "opt/com.coreos/config", File: cfg}}})
-	if _, err := first.WaitFor(ctx, regexp.MustCompile(`kiln-init: grew KILN-VAR`)); err != nil {
+	if _, err := first.WaitFor(ctx, regexp.MustCompile(regexp.QuoteMeta(console.InitGrewVar))); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := first.WaitFor(ctx, ignApplied); err != nil {

@@ -10,13 +10,14 @@ import (
 	"time"
 
 	"github.com/kilnproject/kiln/imagebuild"
+	"github.com/kilnproject/kiln/internal/contract/console"
 	"github.com/kilnproject/kiln/qemu-tests/harness"
 	"github.com/kilnproject/kiln/qemu-tests/loopback"
 	"github.com/kilnproject/kiln/qemu-tests/testimage"
 )
 
 // netUp is kiln-init's line for an interface it configured.
-var netUp = regexp.MustCompile(`kiln-init: network: \S+ \d+\.\d+\.\d+\.\d+/\d+`)
+var netUp = regexp.MustCompile(regexp.QuoteMeta(console.InitNetwork) + `\S+ \d+\.\d+\.\d+\.\d+/\d+`)
 
 // TestConfigURL: (d) the config arrives by ignition.config.url from an HTTP server on the
 // host's loopback, through a guest forward: kiln-init brings up the network (DHCP from slirp)

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/kilnproject/kiln/imagebuild"
+	"github.com/kilnproject/kiln/internal/contract/bootargs"
+	"github.com/kilnproject/kiln/internal/contract/console"
 	"github.com/kilnproject/kiln/qemu-tests/harness"
 	"github.com/kilnproject/kiln/qemu-tests/loopback"
 	"github.com/kilnproject/kiln/qemu-tests/testimage"
@@ -27,9 +29,9 @@ func TestRootOverNetwork(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := regexp.MustCompile(`kiln\.root\.sha256=([0-9a-f]{64})`).FindSubmatch(script)
+	m := regexp.MustCompile(regexp.QuoteMeta(bootargs.RootSHA256) + `=([0-9a-f]{64})`).FindSubmatch(script)
 	if m == nil {
-		t.Fatalf("%s carries no kiln.root.sha256:\n%s", imagebuild.PXEScript, script)
+		t.Fatalf("%s carries no %s:\n%s", imagebuild.PXEScript, bootargs.RootSHA256, script)
 	}
 	cfg := probeConfig(t)
 	srv := loopback.Start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -43,9 +45,9 @@ func TestRootOverNetwork(t *testing.T) {
 		}
 	}))
 	base := "http://" + harness.DefaultGuestFwdIP
-	appendLine := img.KernelOptions(t) + " kiln.poweroff_on_failure kiln.net.gateway=off" +
-		" kiln.root.url=" + base + "/" + imagebuild.PXERoot + " kiln.root.sha256=" + string(m[1]) +
-		" ignition.config.url=" + base + "/config.ign"
+	appendLine := img.KernelOptions(t) + " " + bootargs.Poweroff + " " + bootargs.NetGateway + "=off" +
+		" " + bootargs.RootURL + "=" + base + "/" + imagebuild.PXERoot + " " + bootargs.RootSHA256 + "=" + string(m[1]) +
+		" " + bootargs.IgnitionURL + "=" + base + "/config.ign"
 	harness.HoldHost(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
@@ -53,12 +55,12 @@ func TestRootOverNetwork(t *testing.T) {
 		Kernel: filepath.Join(img.PXE, imagebuild.PXEKernel), Initrd: filepath.Join(img.PXE, imagebuild.PXEInitrd),
 		Append:  appendLine,
 		UserNet: &harness.UserNet{GuestForwards: []harness.GuestForward{{GuestPort: 80, HostPort: srv.Port}}}})
-	line, err := vm.WaitFor(ctx, regexp.MustCompile(`kiln-init: fetched the root squashfs: .* sha256 verified`))
+	line, err := vm.WaitFor(ctx, regexp.MustCompile(regexp.QuoteMeta(console.InitFetchedRoot)+`.* `+regexp.QuoteMeta(console.InitRootVerified)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("console: %s", line.Text)
-	if _, err := vm.WaitFor(ctx, regexp.MustCompile(`kiln-init: booted from the root squashfs in RAM`)); err != nil {
+	if _, err := vm.WaitFor(ctx, regexp.MustCompile(regexp.QuoteMeta(console.InitVolatile)+`the root squashfs in RAM`)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := vm.WaitFor(ctx, ignApplied); err != nil {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kilnproject/kiln/internal/contract/console"
 	"github.com/kilnproject/kiln/qemu-tests/harness"
 	"github.com/kilnproject/kiln/qemu-tests/testimage"
 	"github.com/kilnproject/kiln/qemu-tests/vmcluster"
@@ -25,10 +26,10 @@ func TestMain(m *testing.M) {
 
 // Console lines of kiln-agent.
 var (
-	firstbootDone = regexp.MustCompile(`\[kiln\] first boot complete`)
-	firstbootFail = regexp.MustCompile(`\[[a-z/-]+\] FAILED after`)
+	firstbootDone = regexp.MustCompile(regexp.QuoteMeta(console.FirstbootComplete))
+	firstbootFail = regexp.MustCompile(`\[[a-z/-]+` + regexp.QuoteMeta(console.FirstbootFailed))
 	// The agent's last line after a failure, once it reported the node's containers.
-	firstbootStopped = regexp.MustCompile(`\[kiln\] first boot stopped in phase`)
+	firstbootStopped = regexp.MustCompile(regexp.QuoteMeta(console.FirstbootStopped))
 	apiserverUp      = regexp.MustCompile(`\[wait\] kube-apiserver healthy`)
 	kubeletUp        = regexp.MustCompile(`\[init/kubelet-start\] done`)
 )

@@ -16,6 +16,7 @@ import (
 	"github.com/kilnproject/kiln/imagebuild"
 	"github.com/kilnproject/kiln/internal/build/bootserver"
 	"github.com/kilnproject/kiln/internal/cluster/nodeconfig"
+	"github.com/kilnproject/kiln/internal/contract/console"
 	"github.com/kilnproject/kiln/qemu-tests/harness"
 	"github.com/kilnproject/kiln/qemu-tests/loopback"
 	"github.com/kilnproject/kiln/qemu-tests/testimage"
@@ -115,7 +116,7 @@ func TestWorkersJoinByPXEAndUserData(t *testing.T) {
 			t.Errorf("kiln serve did not serve %s to the PXE worker (want a log line matching %s)", path, want)
 		}
 	}
-	if _, err := pxe.WaitFor(ctx, regexp.MustCompile(`kiln-init: booted from the root squashfs in RAM`)); err != nil {
+	if _, err := pxe.WaitFor(ctx, regexp.MustCompile(regexp.QuoteMeta(console.InitVolatile)+`the root squashfs in RAM`)); err != nil {
 		t.Errorf("PXE worker: %v", err)
 	}
 	// A machine kiln serve does not know gets nothing.

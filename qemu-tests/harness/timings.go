@@ -6,15 +6,18 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	kilnconsole "github.com/kilnproject/kiln/internal/contract/console"
 )
 
-// The console lines that separate the boot phases. kiln-init prints "kiln-init: " before every
-// line it writes and "kiln-init: switching to systemd" right before switch_root; the kernel
-// and systemd lines are their own (the kernel's banner needs a console= without "quiet").
+// The console lines that separate the boot phases. kiln-init prints kilnconsole.Prefix before
+// every line it writes and kilnconsole.InitSwitching right before switch_root (both from
+// package contract/console, which kiln-init prints them from); the kernel and systemd lines
+// are their own (the kernel's banner needs a console= without "quiet").
 var (
 	MarkerKernel    = regexp.MustCompile(`Linux version \d`)
-	MarkerInit      = regexp.MustCompile(`kiln-init: `)
-	MarkerSystemd   = regexp.MustCompile(`kiln-init: switching to systemd`)
+	MarkerInit      = regexp.MustCompile(regexp.QuoteMeta(kilnconsole.Prefix))
+	MarkerSystemd   = regexp.MustCompile(regexp.QuoteMeta(kilnconsole.InitSwitching))
 	MarkerMultiUser = regexp.MustCompile(`Reached target .*(multi-user\.target|Multi-User System)`)
 )
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/kilnproject/kiln/imagebuild"
 	"github.com/kilnproject/kiln/internal/build/profile"
+	"github.com/kilnproject/kiln/internal/contract/bootargs"
 )
 
 // Images are the outputs of one build of a profile.
@@ -173,7 +174,7 @@ func (i Images) KernelOptions(t testing.TB) string {
 		}
 		var opts []string
 		for _, w := range words[2:] {
-			if strings.HasPrefix(w, "kiln.root.url=") {
+			if strings.HasPrefix(w, bootargs.RootURL+"=") {
 				return strings.Join(opts, " ")
 			}
 			if !strings.HasPrefix(w, "initrd=") {
@@ -181,6 +182,6 @@ func (i Images) KernelOptions(t testing.TB) string {
 			}
 		}
 	}
-	t.Fatalf("no kernel line with kiln.root.url= in %s:\n%s", imagebuild.PXEScript, script)
+	t.Fatalf("no kernel line with %s= in %s:\n%s", bootargs.RootURL, imagebuild.PXEScript, script)
 	return ""
 }

@@ -22,20 +22,6 @@ var (
 	ErrESPTooSmall = errors.New("esp too small for its files")
 )
 
-// GPT partition type GUIDs.
-const (
-	TypeESP  = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B" // EFI System Partition
-	TypeRoot = "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709" // Linux root (x86-64)
-	TypeVar  = "4D21B016-B534-45C2-A9FB-5C16E091FD2D" // Linux /var
-)
-
-// GPT partition labels; kiln-init finds the partitions by these.
-const (
-	LabelESP  = "ESP"
-	LabelRoot = "KILN-ROOT"
-	LabelVar  = "KILN-VAR"
-)
-
 // Sizes.
 const (
 	MiB = 1 << 20

@@ -14,7 +14,6 @@ const (
 	fatEndOfChain   = 0x0fffffff
 	fatMediaFixed   = 0xf8
 	fatRootCluster  = 2
-	fatVolumeLabel  = "KILN-ESP"
 	fatOEMName      = "MSWIN4.1"
 	fatFSInfoLead   = 0x41615252
 	fatFSInfoStruct = 0x61417272

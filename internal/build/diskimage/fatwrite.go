@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"time"
+
+	"github.com/kilnproject/kiln/internal/contract/bootmedia"
 )
 
 // fatVolume is what, besides the files, goes into a FAT32.
@@ -96,7 +98,7 @@ func (g fatGeometry) bootSector(v fatVolume) []byte {
 	b[64] = 0x80 // drive number
 	b[66] = 0x29 // extended boot signature: serial, label and type follow
 	binary.LittleEndian.PutUint32(b[67:], v.serial)
-	copy(b[71:82], fmt.Sprintf("%-11s", fatVolumeLabel))
+	copy(b[71:82], fmt.Sprintf("%-11s", bootmedia.ESPVolumeLabel))
 	copy(b[82:90], "FAT32   ")
 	b[510], b[511] = 0x55, 0xaa
 	return b
@@ -150,7 +152,7 @@ func fatTable(root *node, used int64, cb int64) []byte {
 func dirBytes(d *node, t time.Time) []byte {
 	b := make([]byte, 0, d.dirSize)
 	if d.parent == nil {
-		b = append(b, shortEntry(shortBytes(fatVolumeLabel[:8], fatVolumeLabel[8:]), attrVolumeLabel, 0, 0, t)...)
+		b = append(b, shortEntry(shortBytes(bootmedia.ESPVolumeLabel[:8], bootmedia.ESPVolumeLabel[8:]), attrVolumeLabel, 0, 0, t)...)
 	} else {
 		parent := d.parent.first
 		if d.parent.parent == nil {

@@ -9,9 +9,6 @@ import (
 	"time"
 )
 
-// VolumeLabel is the ISO 9660 volume identifier of kiln's ISO images.
-const VolumeLabel = "KILN"
-
 // ISO 9660 names of the El Torito boot catalog and the FAT image it points at.
 const (
 	BootCatalogName = "BOOT.CAT"

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/kilnproject/kiln/internal/contract/bootmedia"
 )
 
 func writeTestISO(t *testing.T, seed string) (iso string, esp, extra []File) {
@@ -15,7 +17,7 @@ func writeTestISO(t *testing.T, seed string) (iso string, esp, extra []File) {
 	dir := t.TempDir()
 	esp = testESP(t, dir)
 	extra = []File{
-		{Path: "kiln/root.squashfs", Source: randomFile(t, dir, "root.squashfs", 3<<20+5, 9)},
+		{Path: bootmedia.ISORootSquashfs, Source: randomFile(t, dir, "root.squashfs", 3<<20+5, 9)},
 		{Path: "kiln/VERSION", Data: []byte("v0.1.0\n")},
 		{Path: "README", Data: []byte("kiln node image\n")},
 		{Path: "kiln/empty", Data: []byte{}},
@@ -103,7 +105,7 @@ func TestWriteISOErrors(t *testing.T) {
 		want     error
 		contains string
 	}{
-		{name: "missing source", extra: []File{{Path: "kiln/root.squashfs", Source: missing}}, want: os.ErrNotExist, contains: missing},
+		{name: "missing source", extra: []File{{Path: bootmedia.ISORootSquashfs, Source: missing}}, want: os.ErrNotExist, contains: missing},
 		{name: "missing esp source", esp: []File{{Path: "kiln/vmlinuz", Source: missing}}, want: os.ErrNotExist, contains: missing},
 		{name: "not a d-character", extra: []File{{Path: "kiln/root-fs.squashfs"}}, want: ErrInvalidFile, contains: "root-fs"},
 		{name: "two dots", extra: []File{{Path: "root.fs.squashfs"}}, want: ErrInvalidFile},

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"time"
+
+	"github.com/kilnproject/kiln/internal/contract/bootmedia"
 )
 
 const (
@@ -25,8 +27,8 @@ func descriptorHeader(typ byte) []byte {
 func primaryDescriptor(root *node, sectors uint32, ptSize int64, ptL, ptM uint32, t time.Time) []byte {
 	b := descriptorHeader(1)
 	pad := func(off, n int, s string) { copy(b[off:off+n], fmt.Sprintf("%-*s", n, s)) }
-	pad(8, 32, "")           // system identifier
-	pad(40, 32, VolumeLabel) // volume identifier
+	pad(8, 32, "")                        // system identifier
+	pad(40, 32, bootmedia.ISOVolumeLabel) // volume identifier
 	both32(b[80:], sectors)
 	both16(b[120:], 1) // volume set size
 	both16(b[124:], 1) // volume sequence number

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/diskfs/go-diskfs/partition/gpt"
+	"github.com/kilnproject/kiln/internal/contract/bootmedia"
 )
 
 // WriteRaw writes the GPT disk image of a node to path: the ESP (a FAT32 with esp), ROOT (the
@@ -39,9 +40,9 @@ func WriteRaw(path string, esp []File, rootSquashfs string, l Layout) (Table, er
 		label, typ string
 		size       int64
 	}{
-		{LabelESP, TypeESP, espSize},
-		{LabelRoot, TypeRoot, alignUp(fi.Size(), Align)},
-		{LabelVar, TypeVar, varSize},
+		{bootmedia.LabelESP, bootmedia.TypeESP, espSize},
+		{bootmedia.LabelRoot, bootmedia.TypeRoot, alignUp(fi.Size(), Align)},
+		{bootmedia.LabelVar, bootmedia.TypeVar, varSize},
 	} {
 		t.Partitions = append(t.Partitions, Partition{
 			Number: i + 1, Label: p.label, Type: p.typ, GUID: GUID(l.Seed, p.label), Start: start, Size: p.size,

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/kilnproject/kiln/internal/contract/bootmedia"
 )
 
 func writeTestRaw(t *testing.T, seed string) (img string, esp []File, squashfs string, table Table) {
@@ -45,9 +46,9 @@ func TestWriteRaw(t *testing.T) {
 		label, typ  string
 		start, size int64
 	}{
-		{LabelESP, TypeESP, 1 * MiB, 40 * MiB},
-		{LabelRoot, TypeRoot, 41 * MiB, 4 * MiB},
-		{LabelVar, TypeVar, 45 * MiB, 64 * MiB},
+		{bootmedia.LabelESP, bootmedia.TypeESP, 1 * MiB, 40 * MiB},
+		{bootmedia.LabelRoot, bootmedia.TypeRoot, 41 * MiB, 4 * MiB},
+		{bootmedia.LabelVar, bootmedia.TypeVar, 45 * MiB, 64 * MiB},
 	}
 	if len(read.Partitions) != len(want) {
 		t.Fatalf("got %d partitions, want %d", len(read.Partitions), len(want))
@@ -68,23 +69,23 @@ func TestWriteRaw(t *testing.T) {
 			t.Errorf("sgdisk -v:\n%s", out)
 		}
 		out := run(t, "sgdisk", "-p", img)
-		for _, l := range []string{LabelESP, LabelRoot, LabelVar, read.DiskGUID} {
+		for _, l := range []string{bootmedia.LabelESP, bootmedia.LabelRoot, bootmedia.LabelVar, read.DiskGUID} {
 			if !strings.Contains(out, l) {
 				t.Errorf("sgdisk -p does not show %s:\n%s", l, out)
 			}
 		}
-		if out := run(t, "sgdisk", "-i", "2", img); !strings.Contains(out, TypeRoot) || !strings.Contains(out, table.Partitions[1].GUID) {
+		if out := run(t, "sgdisk", "-i", "2", img); !strings.Contains(out, bootmedia.TypeRoot) || !strings.Contains(out, table.Partitions[1].GUID) {
 			t.Errorf("sgdisk -i 2:\n%s", out)
 		}
 	})
 
 	t.Run("esp", func(t *testing.T) {
-		p, _ := read.ByLabel(LabelESP)
+		p, _ := read.ByLabel(bootmedia.LabelESP)
 		checkFATContents(t, extract(t, img, p.Start, p.Size), esp)
 	})
 
 	t.Run("root", func(t *testing.T) {
-		p, _ := read.ByLabel(LabelRoot)
+		p, _ := read.ByLabel(bootmedia.LabelRoot)
 		want, err := os.ReadFile(squashfs)
 		if err != nil {
 			t.Fatal(err)
@@ -145,8 +146,8 @@ func TestWriteRawIsReproducible(t *testing.T) {
 
 func TestWriteRawDefaults(t *testing.T) {
 	img, _, _, table := writeTestRawAt(t, Layout{})
-	esp, _ := table.ByLabel(LabelESP)
-	v, _ := table.ByLabel(LabelVar)
+	esp, _ := table.ByLabel(bootmedia.LabelESP)
+	v, _ := table.ByLabel(bootmedia.LabelVar)
 	if esp.Size != DefaultESPSize || v.Size != DefaultVARSize {
 		t.Errorf("ESP %d bytes, VAR %d bytes, want the defaults", esp.Size, v.Size)
 	}

@@ -18,7 +18,7 @@
 // too). AddModules copies kernel modules with their dependencies from modules.dep, keeps their
 // files as they are (Debian bookworm's 6.1 kernel ships uncompressed .ko files; .ko.xz and
 // .ko.zst are copied unchanged as well, since the kernel decompresses modules itself), and
-// writes a reduced modules.dep and the load-order file ModuleOrderFile for kiln-init, which
+// writes a reduced modules.dep and the load-order file bootmedia.InitramfsModuleList for kiln-init, which
 // has no modprobe: soft dependencies (ext4's "pre: crypto-crc32c") are not followed, so the
 // caller names such modules (crc32c_generic) itself.
 //

@@ -13,19 +13,16 @@ import (
 	"strings"
 
 	"github.com/kilnproject/kiln/internal/build/elfdeps"
+	"github.com/kilnproject/kiln/internal/contract/bootmedia"
 )
 
 // ErrUnknownModule marks a kernel module that is neither in modules.dep nor built in.
 var ErrUnknownModule = errors.New("unknown kernel module")
 
-// ModuleOrderFile lists the kernel modules kiln-init loads, one absolute path inside the
-// initramfs per line, every module after the modules it depends on.
-const ModuleOrderFile = "/etc/kiln/modules"
-
 // moduleSuffixes end the file names of kernel modules: plain or compressed by kmod's tools.
 var moduleSuffixes = []string{".ko", ".ko.xz", ".ko.zst", ".ko.gz"}
 
-// moduleSet is what AddModules collected, to write modules.dep and ModuleOrderFile from.
+// moduleSet is what AddModules collected, to write modules.dep and bootmedia.InitramfsModuleList from.
 type moduleSet struct {
 	rootfs, kver string
 	dir          string            // module directory inside the rootfs, symlinks resolved
@@ -39,7 +36,7 @@ type moduleSet struct {
 // modules.dep says. Module files are copied as they are (.ko, .ko.xz, .ko.zst) to the same path
 // as in rootfs, together with symlinks on the way (Debian's /lib → usr/lib). WriteTo then adds
 // a modules.dep for the included modules only, in the same format and line order, and
-// ModuleOrderFile: the modules in the order their names were given over all calls, each after
+// bootmedia.InitramfsModuleList: the modules in the order their names were given over all calls, each after
 // its dependencies. Modules listed in modules.builtin are skipped; any other name not in
 // modules.dep is an ErrUnknownModule error naming it. All calls must use the same rootfs and
 // kver. Either every module is added or, on an error, none.
@@ -163,7 +160,7 @@ func (ms *moduleSet) host(p string) string {
 	return filepath.Join(ms.rootfs, filepath.FromSlash(p))
 }
 
-// files returns the generated entries: the reduced modules.dep and ModuleOrderFile.
+// files returns the generated entries: the reduced modules.dep and bootmedia.InitramfsModuleList.
 func (ms *moduleSet) files() map[string]*entry {
 	var dep, order strings.Builder
 	for _, rel := range slices.SortedFunc(slices.Values(ms.load), func(a, b string) int { return ms.line[a] - ms.line[b] }) {
@@ -178,7 +175,7 @@ func (ms *moduleSet) files() map[string]*entry {
 	}
 	return map[string]*entry{
 		path.Join(ms.dir, "modules.dep"): dataEntry(typeReg, []byte(dep.String()), 0o644),
-		ModuleOrderFile:                  dataEntry(typeReg, []byte(order.String()), 0o644),
+		bootmedia.InitramfsModuleList:    dataEntry(typeReg, []byte(order.String()), 0o644),
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/kilnproject/kiln/internal/contract/bootmedia"
 )
 
 const testKver = "6.1.0-99-amd64"
@@ -112,7 +113,7 @@ func TestAddModules(t *testing.T) {
 	}
 }
 
-// checkModules checks the module files, modules.dep and ModuleOrderFile of an archive.
+// checkModules checks the module files, modules.dep and bootmedia.InitramfsModuleList of an archive.
 func checkModules(t *testing.T, entries []cpioEntry, dir string, merged bool, wantLoad []string) {
 	t.Helper()
 	files := byName(entries)
@@ -144,9 +145,9 @@ func checkModules(t *testing.T, entries []cpioEntry, dir string, merged bool, wa
 			wantDep.WriteString(line)
 		}
 	}
-	order := files[strings.TrimPrefix(ModuleOrderFile, "/")]
+	order := files[strings.TrimPrefix(bootmedia.InitramfsModuleList, "/")]
 	if diff := cmp.Diff(wantOrder.String(), order.Data); diff != "" {
-		t.Errorf("%s (-want +got):\n%s", ModuleOrderFile, diff)
+		t.Errorf("%s (-want +got):\n%s", bootmedia.InitramfsModuleList, diff)
 	}
 	dep := files[prefix+"modules.dep"]
 	if diff := cmp.Diff(wantDep.String(), dep.Data); diff != "" {

@@ -7,6 +7,9 @@ import (
 	"os"
 	"time"
 
+	"github.com/kilnproject/kiln/internal/contract/bootargs"
+	"github.com/kilnproject/kiln/internal/contract/bootmedia"
+	"github.com/kilnproject/kiln/internal/contract/console"
 	"golang.org/x/sys/unix"
 )
 
@@ -15,7 +18,7 @@ const initPath = "/usr/sbin:/usr/bin:/sbin:/bin"
 
 // boot is the state the boot steps share.
 type boot struct {
-	con      *console
+	con      *consoleOut
 	cmd      Cmdline
 	sys, dev string // where sysfs and devtmpfs are mounted
 	root     rootDev
@@ -59,7 +62,7 @@ func Main() {
 		b.stop(err)
 	}
 	b.openLog()
-	b.con.Printf("started (kernel up %s)", uptime())
+	b.con.Mark(console.InitStarted, " (kernel up %s)", uptime())
 	data, err := os.ReadFile("/proc/cmdline")
 	if err != nil {
 		b.stop(fmt.Errorf("read the kernel command line: %w", err))
@@ -80,7 +83,7 @@ func Main() {
 	}
 	b.networkDown()
 	unix.Sync()
-	b.con.Bare("switching to systemd (total %.2f s)", time.Since(start).Seconds())
+	b.con.MarkBare(console.InitSwitching, " (total %.2f s)", time.Since(start).Seconds())
 	b.stop(switchRoot(b.cmd.Init))
 }
 
@@ -101,21 +104,21 @@ func (b *boot) stop(err error) {
 	if err == nil {
 		err = errors.New("switch_root returned without an error")
 	}
-	b.con.Bare("FATAL: %v; stopping", err)
+	b.con.MarkBare(console.InitFatal, "%v; stopping", err)
 	unix.Sync()
 	if b.cmd.Poweroff {
-		b.con.Bare("powering off (%s)", ParamPoweroff)
+		b.con.Bare("powering off (%s)", bootargs.Poweroff)
 		_ = unix.Reboot(unix.LINUX_REBOOT_CMD_POWER_OFF)
 	}
-	b.con.Bare("the node stays stopped here; fix the cause above and reboot (%s powers off instead)", ParamPoweroff)
+	b.con.Bare("the node stays stopped here; fix the cause above and reboot (%s powers off instead)", bootargs.Poweroff)
 	for {
 		time.Sleep(time.Hour)
 	}
 }
 
-// loadModules loads the modules of ModuleListFile.
+// loadModules loads the modules of bootmedia.InitramfsModuleList.
 func (b *boot) loadModules(context.Context) error {
-	f, err := os.Open(ModuleListFile)
+	f, err := os.Open(bootmedia.InitramfsModuleList)
 	if err != nil {
 		return err
 	}
@@ -140,9 +143,7 @@ func (b *boot) findRoot(ctx context.Context) error {
 	if b.cmd.RootURL != "" {
 		return b.fetchNetRoot(ctx)
 	}
-	ctx, cancel := context.WithTimeout(ctx, b.cmd.RootTimeout)
-	defer cancel()
-	root, err := waitForRoot(ctx, b.sys, b.dev)
+	root, err := waitForRoot(ctx, b.sys, b.dev, b.cmd.RootTimeout)
 	if err != nil {
 		return err
 	}
@@ -153,7 +154,7 @@ func (b *boot) findRoot(ctx context.Context) error {
 
 // fetchNetRoot brings up the network and downloads the root (see netroot.go).
 func (b *boot) fetchNetRoot(ctx context.Context) error {
-	if err := b.networkUp(ctx, ParamRootURL+"="+b.cmd.RootURL); err != nil {
+	if err := b.networkUp(ctx, bootargs.RootURL+"="+b.cmd.RootURL); err != nil {
 		return fmt.Errorf("%w: %w", ErrNetwork, err)
 	}
 	if err := b.fetchRoot(ctx, NetRootFile); err != nil {
@@ -188,7 +189,7 @@ func (b *boot) prepareWritable(ctx context.Context) error {
 	if err := b.mountVarEtcTmp(); err != nil {
 		return err
 	}
-	where := LabelVar
+	where := bootmedia.LabelVar
 	if b.root.volatile() {
 		where = "tmpfs"
 	}
@@ -203,4 +204,13 @@ func uptime() string {
 		return "unknown"
 	}
 	return fmt.Sprintf("%.2f s", time.Duration(ts.Nano()).Seconds())
+}
+
+// errNotYet is the answer of a wait's try while what it waits for is missing.
+var errNotYet = errors.New("not there yet")
+
+// exists reports whether path exists.
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }

@@ -6,24 +6,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kilnproject/kiln/internal/contract/bootargs"
+	"github.com/kilnproject/kiln/internal/initrd/ignition"
 )
 
 // ErrInvalidCmdline marks a kernel command line parameter of kiln-init with a value it cannot use.
-var ErrInvalidCmdline = errors.New("invalid kernel command line")
-
-// Kernel command line parameters kiln-init reads. Ignition's own ones keep Ignition's names.
-const (
-	ParamIgnitionURL      = "ignition.config.url"
-	ParamIgnitionDevice   = "ignition.config.device"
-	ParamIgnitionPath     = "ignition.config.path"
-	ParamIgnitionPlatform = "ignition.platform.id"
-	ParamDebug            = "kiln.debug"
-	ParamPoweroff         = "kiln.poweroff_on_failure"
-	ParamRootTimeout      = "kiln.root_timeout" // seconds to wait for the root device
-	ParamRootURL          = "kiln.root.url"     // PXE: the root squashfs over HTTP, run from RAM
-	ParamRootSHA256       = "kiln.root.sha256"
-	ParamInit             = "init"
-)
+var ErrInvalidCmdline = bootargs.ErrInvalid
 
 // DefaultInit is the program kiln-init hands over to in the root filesystem.
 const DefaultInit = "/sbin/init"
@@ -61,36 +50,36 @@ func ParseCmdline(s string) (Cmdline, error) {
 		key, val, hasVal := strings.Cut(w, "=")
 		var err error
 		switch key {
-		case ParamIgnitionURL:
+		case bootargs.IgnitionURL:
 			c.IgnitionURL = val
-		case ParamIgnitionDevice:
+		case bootargs.IgnitionDevice:
 			c.IgnitionDevice = val
-		case ParamIgnitionPath:
+		case bootargs.IgnitionPath:
 			c.IgnitionPath = val
-		case ParamIgnitionPlatform:
+		case bootargs.IgnitionPlatform:
 			c.IgnitionPlatform = val
-		case ParamDebug:
+		case bootargs.Debug:
 			c.Debug, err = parseFlag(val, hasVal)
-		case ParamPoweroff:
+		case bootargs.Poweroff:
 			c.Poweroff, err = parseFlag(val, hasVal)
-		case ParamRootURL:
+		case bootargs.RootURL:
 			c.RootURL = val
-		case ParamRootSHA256:
+		case bootargs.RootSHA256:
 			c.RootSHA256 = val
-		case ParamRootTimeout:
+		case bootargs.RootTimeout:
 			var n int
 			n, err = strconv.Atoi(val)
 			if err == nil && (n <= 0 || n > 3600) {
 				err = errors.New("want 1 to 3600 seconds")
 			}
 			c.RootTimeout = time.Duration(n) * time.Second
-		case ParamIP:
+		case bootargs.IP:
 			c.Net, err = parseIP(val)
-		case ParamNetGateway:
+		case bootargs.NetGateway:
 			var gw bool
 			gw, err = parseFlag(val, hasVal)
 			c.NoGateway = !gw
-		case ParamInit:
+		case bootargs.Init:
 			if !strings.HasPrefix(val, "/") {
 				err = errors.New("want an absolute path")
 			}
@@ -154,6 +143,11 @@ func (c Cmdline) Has(key string) bool {
 	return false
 }
 
+// ignitionRequest is the Ignition config source the command line names.
+func (c Cmdline) ignitionRequest() ignition.Request {
+	return ignition.Request{URL: c.IgnitionURL, Device: c.IgnitionDevice, Path: c.IgnitionPath, Platform: c.IgnitionPlatform}
+}
+
 // ignitionCmdline is the command line Ignition sees: without ignition.config.device and
 // ignition.config.path, which kiln-init resolves itself (Ignition would need udev's
 // /dev/disk/by-label and mount(8), neither of which the initramfs has).
@@ -161,7 +155,7 @@ func (c Cmdline) ignitionCmdline() string {
 	var kept []string
 	for _, w := range c.Words {
 		key, _, _ := strings.Cut(w, "=")
-		if key == ParamIgnitionDevice || key == ParamIgnitionPath {
+		if key == bootargs.IgnitionDevice || key == bootargs.IgnitionPath {
 			continue
 		}
 		kept = append(kept, w)

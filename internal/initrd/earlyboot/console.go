@@ -6,26 +6,12 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/kilnproject/kiln/internal/contract/console"
 )
 
-// Console lines other programs (the QEMU harness, people) look for. Every line kiln-init
-// prints starts with Prefix; the others are substrings of a line.
-const (
-	Prefix          = "kiln-init: "
-	MarkerStarted   = "kiln-init: started"
-	MarkerNoConfig  = "kiln-init: no Ignition config found, booting without one"
-	MarkerIgnition  = "kiln-init: Ignition applied the config"
-	MarkerSkipped   = "kiln-init: Ignition already ran on first boot"
-	MarkerSwitching = "kiln-init: switching to systemd"
-	MarkerFatal     = "kiln-init: FATAL: "
-	// MarkerIgnitionFailed is part of the fatal line when Ignition failed.
-	MarkerIgnitionFailed = "Ignition failed: "
-	// IgnitionLinePrefix starts each line of Ignition's own output kiln-init passes on.
-	IgnitionLinePrefix = "ignition: "
-)
-
-// console prints kiln-init's lines to the system console and, once /run is mounted, to a log file.
-type console struct {
+// consoleOut prints kiln-init's lines to the system console and, once /run is mounted, to a log file.
+type consoleOut struct {
 	mu    sync.Mutex
 	out   io.Writer // the console
 	log   io.Writer // RunLog, or nil
@@ -33,31 +19,42 @@ type console struct {
 	now   func() time.Time
 }
 
-func newConsole(out io.Writer, start time.Time) *console {
-	return &console{out: out, start: start, now: time.Now}
+func newConsole(out io.Writer, start time.Time) *consoleOut {
+	return &consoleOut{out: out, start: start, now: time.Now}
 }
 
 // elapsed is the time since kiln-init started, in seconds with two decimals.
-func (c *console) elapsed() string {
+func (c *consoleOut) elapsed() string {
 	return fmt.Sprintf("%.2f", c.now().Sub(c.start).Seconds())
 }
 
-// Printf prints one line: the Prefix, the message and the time since kiln-init started.
-func (c *console) Printf(format string, args ...any) {
-	c.line(fmt.Sprintf(Prefix+format+" (+%ss)", append(args, c.elapsed())...))
+// Printf prints one line: console.Prefix, the message and the time since kiln-init started.
+func (c *consoleOut) Printf(format string, args ...any) {
+	c.Mark(console.Prefix, format, args...)
 }
 
-// Bare prints one line with the Prefix and without the time.
-func (c *console) Bare(format string, args ...any) {
-	c.line(fmt.Sprintf(Prefix+format, args...))
+// Mark prints one line that starts with marker, one of the markers of package console (which
+// include console.Prefix), followed by the message and the time since kiln-init started.
+func (c *consoleOut) Mark(marker, format string, args ...any) {
+	c.line(marker + fmt.Sprintf(format+" (+%ss)", append(args, c.elapsed())...))
+}
+
+// Bare prints one line with console.Prefix and without the time.
+func (c *consoleOut) Bare(format string, args ...any) {
+	c.MarkBare(console.Prefix, format, args...)
+}
+
+// MarkBare prints one line that starts with marker, without the time.
+func (c *consoleOut) MarkBare(marker, format string, args ...any) {
+	c.line(marker + fmt.Sprintf(format, args...))
 }
 
 // Raw prints a line as it is.
-func (c *console) Raw(s string) {
+func (c *consoleOut) Raw(s string) {
 	c.line(s)
 }
 
-func (c *console) line(s string) {
+func (c *consoleOut) line(s string) {
 	s = strings.TrimRight(s, "\n") + "\n"
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -68,7 +65,7 @@ func (c *console) line(s string) {
 }
 
 // setLog makes c copy every later line to w.
-func (c *console) setLog(w io.Writer) {
+func (c *consoleOut) setLog(w io.Writer) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.log = w

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kilnproject/kiln/internal/contract/console"
 )
 
 func TestConsole(t *testing.T) {
@@ -13,16 +15,17 @@ func TestConsole(t *testing.T) {
 	c.now = func() time.Time { return start.Add(1234 * time.Millisecond) }
 	c.Printf("loaded %d kernel modules", 17)
 	c.setLog(&log)
-	c.Bare("switching to systemd (total %.2f s)", 3.456)
+	c.MarkBare(console.InitSwitching, " (total %.2f s)", 3.456)
+	c.Mark(console.InitGrewVar, " (%s)", "vda3")
 	c.Raw("ignition: INFO     : x\n")
-	want := "kiln-init: loaded 17 kernel modules (+1.23s)\nkiln-init: switching to systemd (total 3.46 s)\nignition: INFO     : x\n"
+	want := "kiln-init: loaded 17 kernel modules (+1.23s)\nkiln-init: switching to systemd (total 3.46 s)\nkiln-init: grew KILN-VAR (vda3) (+1.23s)\nignition: INFO     : x\n"
 	if out.String() != want {
 		t.Errorf("console:\n%s\nwant:\n%s", out.String(), want)
 	}
 	if want := want[strings.Index(want, "\n")+1:]; log.String() != want {
 		t.Errorf("log:\n%s\nwant:\n%s", log.String(), want)
 	}
-	if !strings.HasPrefix(out.String(), Prefix) || !strings.Contains(out.String(), MarkerSwitching) {
+	if !strings.HasPrefix(out.String(), console.Prefix) || !strings.Contains(out.String(), console.InitSwitching) {
 		t.Error("the lines do not carry the markers")
 	}
 }

@@ -4,7 +4,7 @@
 //
 //  1. mount devtmpfs on /dev, proc, sysfs and a tmpfs on /run; point stdio at /dev/console; copy
 //     every console line to RunLog (/run/kiln/init.log, which stays in the booted system's /run).
-//  2. load the kernel modules listed in ModuleListFile with finit_module (EEXIST is fine, ENODEV
+//  2. load the kernel modules listed in bootmedia.InitramfsModuleList with finit_module (EEXIST is fine, ENODEV
 //     skips a driver without hardware); wait (kiln.root_timeout, DefaultRootTimeout) for a GPT
 //     partition named KILN-ROOT (PARTNAME in /sys/class/block/*/uevent) or a device holding an
 //     ISO 9660 volume labelled KILN. With kiln.root.url (PXE) instead: bring up the network,
@@ -24,10 +24,11 @@
 //     /var/lib/kubelet are thus plain ext4 directories (containerd's overlayfs snapshotter cannot
 //     sit on an overlay).
 //  6. first boot only (no IgnitionStamp): bring up the network when ignition.config.url needs it
-//     (see below), then run the real Ignition, stages fetch and files, with
-//     --root=/sysroot; see planIgnition for the config sources and detectPlatform for the
-//     platform. No config: boot on. A failed Ignition, or a config using storage.disks, raid,
-//     filesystems, luks or kernelArguments, stops the boot (fail closed). Then write the stamp.
+//     (see below), then run the real Ignition, stages fetch and files, with --root=/sysroot;
+//     see ignition.MakePlan for the config sources, ignition.DetectPlatform for the platform
+//     and package contract/platform for what each platform needs. No config: boot on. A
+//     failed Ignition, or a config using storage.disks, raid, filesystems, luks or
+//     kernelArguments, stops the boot (fail closed). Then write the stamp.
 //     An empty /etc/machine-id (as the image has it) becomes "uninitialized": systemd 252 takes
 //     only that, or a missing file, for a first boot (an empty file is not enough; measured), and
 //     only then applies the presets Ignition wrote, so the units it enabled start in this same
@@ -47,7 +48,8 @@
 //	/var/…                       everything else: the image's /var, then the node's own data
 //
 // Every step prints one line to the console, "kiln-init: " and what happened, with the seconds
-// since kiln-init started; the Marker constants are the lines a harness waits for. Ignition's
+// since kiln-init started; the markers of package contract/console are the lines a harness waits
+// for. Ignition's
 // own lines follow as "ignition: …" (without DEBUG lines unless kiln.debug, never the full config
 // it dumps on failure, which may hold private keys). On any failure kiln-init prints
 // "kiln-init: FATAL: what failed: why; stopping" and halts there, or powers off with
@@ -63,16 +65,25 @@
 // fw_cfg opt/com.coreos/config), else metal; both fetch ignition.config.url first.
 //
 // When ignition.config.url needs the network (http, https, tftp, s3, gs, arn), kiln-init brings
-// it up first (netup.go): every physical interface, or the one of ip=IFACE:dhcp, goes up; it
-// waits for carrier (DefaultCarrierTimeout) and runs its own DHCPv4 client over a packet
-// socket on each (DefaultDHCPTimeout; 5 s more for the rest once one has a lease), sets the
+// it up first (netup.go; DHCP in package dhcp, addresses and routes in package netlink): every physical interface, or the one of ip=IFACE:dhcp, goes up; it
+// waits for carrier (DefaultCarrierTimeout) and runs the DHCPv4 client of package dhcp on
+// each (DefaultDHCPTimeout; 5 s more for the rest once one has a lease), sets the
 // leased address and the default route (rtnetlink; kiln.net.gateway=off leaves the route out)
 // and writes the DNS servers to the initramfs's /etc/resolv.conf for Ignition, which then
 // fetches the URL itself; before switch_root it sets the interfaces down again, so that udev
 // can rename them. One line per
 // interface: "kiln-init: network: eth0 10.0.2.15/24 via 10.0.2.2, dns 10.0.2.3, …". No lease on
 // any interface stops the boot. ip=off brings up nothing. The same happens for a platform with
-// a metadata service (ignition.platform.id=aws, openstack, ...): its Ignition provider then
-// fetches the config from the service. The address and route stay on the interface after
+// a metadata service (ignition.platform.id=aws, openstack, ...; the table in package
+// contract/platform says which): its Ignition provider then fetches the config from the
+// service. vmware, virtualbox and file read their config without a network. The address and route stay on the interface after
 // switch_root until the booted system's systemd-networkd takes the interface over.
+//
+// kiln-init's other packages, one concern each: ignition (the config source, Ignition's run),
+// blockdev (sysfs block devices, filesystem
+// signatures, growing the GPT, loop devices), dhcp (the DHCPv4 client) and netlink (links,
+// addresses, routes). What the build writes and kiln-init reads (partition names, the ISO's
+// paths, the module list, kernel parameters, console markers, the platform table) is defined
+// once in the packages under internal/contract. Its waits use common/poll, its atomic writes
+// common/atomicfile.
 package earlyboot

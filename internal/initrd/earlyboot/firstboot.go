@@ -11,6 +11,16 @@ import (
 	"time"
 
 	"github.com/kilnproject/kiln/internal/common/atomicfile"
+	"github.com/kilnproject/kiln/internal/contract/bootargs"
+	"github.com/kilnproject/kiln/internal/contract/console"
+	"github.com/kilnproject/kiln/internal/initrd/ignition"
+)
+
+// Where kiln-init mounts a config drive while reading it, and the kernel command line it writes
+// for Ignition.
+const (
+	configMnt           = RunDir + "/config"
+	ignitionCmdlineFile = RunDir + "/ignition.cmdline"
 )
 
 // machineIDFirstBoot in /etc/machine-id tells systemd that this is the first boot.
@@ -20,33 +30,37 @@ const machineIDFirstBoot = "uninitialized"
 func (b *boot) ignition(ctx context.Context) error {
 	stamp := filepath.Join(Sysroot, IgnitionStamp)
 	if data, err := os.ReadFile(stamp); err == nil {
-		b.con.Printf("Ignition already ran on first boot (%s: %s); not again", IgnitionStamp, strings.TrimSpace(strings.ReplaceAll(string(data), "\n", " ")))
+		b.con.Mark(console.InitSkipped, " (%s: %s); not again", IgnitionStamp, strings.TrimSpace(strings.ReplaceAll(string(data), "\n", " ")))
 		return nil
 	}
-	if why := networkReason(b.cmd); why != "" {
+	req := b.cmd.ignitionRequest()
+	if why := ignition.NetworkReason(req); why != "" {
 		if err := b.networkUp(ctx, why); err != nil {
 			return fmt.Errorf("%w: %w", ErrNetwork, err)
 		}
 	}
-	plan, err := planIgnition(ctx, b.cmd, b.sys, machineSources{sys: b.sys, dev: b.dev})
+	plan, err := ignition.MakePlan(ctx, req, b.sys, ignition.Machine{Sys: b.sys, Dev: b.dev, MountPoint: configMnt, Mount: mount})
 	if err != nil {
 		return err
 	}
 	result := "none"
 	if plan.Source == "" {
-		b.con.Printf("no Ignition config found, booting without one")
+		b.con.Mark(console.InitNoConfig, "")
 	} else {
 		b.con.Printf("running Ignition (config from %s, platform %s)", plan.Source, plan.Platform)
-		applied, err := b.runIgnition(ctx, plan)
+		applied, err := ignition.Run(ctx, plan, ignition.RunOptions{
+			Root: Sysroot, Cmdline: b.cmd.ignitionCmdline(), CmdlineFile: ignitionCmdlineFile,
+			Debug: b.cmd.Debug, Emit: b.con.Raw,
+		})
 		if err != nil {
 			return err
 		}
 		if applied {
 			result = "applied"
-			b.con.Printf("Ignition applied the config from %s", plan.Source)
+			b.con.Mark(console.InitIgnition, " from %s", plan.Source)
 		} else {
 			result = "empty"
-			b.con.Printf("no Ignition config found, booting without one (%s holds none)", plan.Source)
+			b.con.Mark(console.InitNoConfig, " (%s holds none)", plan.Source)
 		}
 	}
 	preset, err := markFirstBoot(filepath.Join(Sysroot, "etc", "machine-id"))
@@ -56,7 +70,7 @@ func (b *boot) ignition(ctx context.Context) error {
 	if !preset {
 		b.con.Printf("warning: the image's /etc/machine-id is set: systemd will not apply the presets of the units Ignition enables")
 	}
-	if preset && !b.cmd.Has(paramSystemdFirstboot) {
+	if preset && !b.cmd.Has(bootargs.SystemdFirstboot) {
 		if err := maskUnitForBoot("/run", firstbootWizard); err != nil {
 			return err
 		}
@@ -93,11 +107,8 @@ func markFirstBoot(p string) (preset bool, err error) {
 
 // firstbootWizard asks for a locale, time zone and root password on the console of a first boot,
 // and waits for a key press until someone answers: a node that Ignition configures has nobody
-// there. paramSystemdFirstboot on the kernel command line leaves the choice to systemd.
-const (
-	firstbootWizard       = "systemd-firstboot.service"
-	paramSystemdFirstboot = "systemd.firstboot"
-)
+// there. bootargs.SystemdFirstboot on the kernel command line leaves the choice to systemd.
+const firstbootWizard = "systemd-firstboot.service"
 
 // maskUnitForBoot masks unit for this boot only, with a link to /dev/null in run/systemd/system:
 // the initramfs's /run becomes the booted system's.

@@ -12,11 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ModuleListFile lists the kernel modules to load, one absolute path per line, each after the
-// modules it depends on (package initramfs writes it).
-const ModuleListFile = "/etc/kiln/modules"
-
-// ErrInvalidModuleList marks a ModuleListFile line that is not an absolute, clean path.
+// ErrInvalidModuleList marks a bootmedia.InitramfsModuleList line that is not an absolute, clean path.
 var ErrInvalidModuleList = errors.New("invalid module list")
 
 // parseModuleList reads a module list: one absolute path per line; empty lines and lines

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/kilnproject/kiln/internal/contract/bootmedia"
 	"golang.org/x/sys/unix"
 )
 
@@ -49,7 +50,7 @@ func mount(source, target, fstype string, flags uintptr, data string) error {
 	hint := ""
 	switch {
 	case errors.Is(err, unix.ENODEV) && !kernelHasFS(fstype):
-		hint = fmt.Sprintf(" (the kernel does not know %s: is its module in %s?)", fstype, ModuleListFile)
+		hint = fmt.Sprintf(" (the kernel does not know %s: is its module in %s?)", fstype, bootmedia.InitramfsModuleList)
 	case errors.Is(err, unix.EINVAL) && flags&unix.MS_MOVE == 0:
 		hint = fmt.Sprintf(" (not a valid %s filesystem, or bad options %q; see the kernel messages)", fstype, data)
 	}

@@ -13,6 +13,11 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/kilnproject/kiln/internal/common/atomicfile"
+	"github.com/kilnproject/kiln/internal/common/poll"
+	"github.com/kilnproject/kiln/internal/contract/bootargs"
+	"github.com/kilnproject/kiln/internal/contract/console"
 )
 
 // The root over the network (PXE). kiln.root.url names the root squashfs (http or https) and
@@ -41,10 +46,10 @@ var ErrRootHash = errors.New("the root squashfs does not match kiln.root.sha256"
 func checkRootURL(c Cmdline) error {
 	u, err := url.Parse(c.RootURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("%w: %s=%s: want an http:// or https:// URL", ErrInvalidCmdline, ParamRootURL, c.RootURL)
+		return fmt.Errorf("%w: %s=%s: want an http:// or https:// URL", ErrInvalidCmdline, bootargs.RootURL, c.RootURL)
 	}
 	if sum, err := hex.DecodeString(c.RootSHA256); err != nil || len(sum) != sha256.Size {
-		return fmt.Errorf("%w: %s needs %s=<64 hex digits> (the PXE bundle's boot.ipxe has it)", ErrInvalidCmdline, ParamRootURL, ParamRootSHA256)
+		return fmt.Errorf("%w: %s needs %s=<64 hex digits> (the PXE bundle's boot.ipxe has it)", ErrInvalidCmdline, bootargs.RootURL, bootargs.RootSHA256)
 	}
 	return nil
 }
@@ -55,18 +60,22 @@ func (b *boot) fetchRoot(ctx context.Context, dst string) error {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return err
 	}
-	var err error
-	for attempt := 1; attempt <= rootFetchAttempts; attempt++ {
-		if err = b.fetchRootOnce(ctx, dst); err == nil || errors.Is(err, ErrRootHash) || ctx.Err() != nil {
-			return err
+	attempt := 0
+	err := poll.Until(ctx, poll.Every(rootFetchBackoff), func(ctx context.Context) error {
+		attempt++
+		err := b.fetchRootOnce(ctx, dst)
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, ErrRootHash) || ctx.Err() != nil:
+			return poll.Stop(err)
 		}
 		b.con.Printf("root: attempt %d of %d failed: %v", attempt, rootFetchAttempts, err)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(rootFetchBackoff):
+		if attempt == rootFetchAttempts {
+			return poll.Stop(err)
 		}
-	}
+		return err
+	})
 	return err
 }
 
@@ -87,28 +96,24 @@ func (b *boot) fetchRootOnce(ctx context.Context, dst string) error {
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("GET %s: %s", b.cmd.RootURL, resp.Status)
 	}
-	tmp := dst + ".part"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	// The file appears at dst complete and verified, or not at all.
+	var n int64
+	err = atomicfile.Write(dst, 0o600, func(f *os.File) error {
+		h := sha256.New()
+		var err error
+		if n, err = io.Copy(io.MultiWriter(f, h), resp.Body); err != nil {
+			return fmt.Errorf("download %s: %w", b.cmd.RootURL, err)
+		}
+		got := hex.EncodeToString(h.Sum(nil))
+		if !strings.EqualFold(got, b.cmd.RootSHA256) {
+			return fmt.Errorf("%w: got %s, want %s (from %s)", ErrRootHash, got, strings.ToLower(b.cmd.RootSHA256), b.cmd.RootURL)
+		}
+		return nil
+	})
 	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp)
-	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(f, h), resp.Body)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("download %s: %w", b.cmd.RootURL, err)
-	}
-	got := hex.EncodeToString(h.Sum(nil))
-	if !strings.EqualFold(got, b.cmd.RootSHA256) {
-		return fmt.Errorf("%w: got %s, want %s (from %s)", ErrRootHash, got, strings.ToLower(b.cmd.RootSHA256), b.cmd.RootURL)
-	}
-	if err := os.Rename(tmp, dst); err != nil {
 		return err
 	}
 	secs := time.Since(start).Seconds()
-	b.con.Printf("fetched the root squashfs: %s in %.1f s (%.0f MiB/s), sha256 verified", mib(n), secs, float64(n)/(1<<20)/max(secs, 0.001))
+	b.con.Mark(console.InitFetchedRoot, "%s in %.1f s (%.0f MiB/s), "+console.InitRootVerified, mib(n), secs, float64(n)/(1<<20)/max(secs, 0.001))
 	return nil
 }

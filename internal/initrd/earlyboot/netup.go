@@ -2,21 +2,25 @@ package earlyboot
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
 	"net/netip"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/kilnproject/kiln/internal/common/poll"
+	"github.com/kilnproject/kiln/internal/contract/bootargs"
+	"github.com/kilnproject/kiln/internal/contract/console"
+	"github.com/kilnproject/kiln/internal/initrd/blockdev"
+	"github.com/kilnproject/kiln/internal/initrd/dhcp"
+	"github.com/kilnproject/kiln/internal/initrd/netlink"
 )
 
-// Bringing up the network for Ignition. When the config source needs it (networkReason: a
+// Bringing up the network for Ignition. When the config source needs it (ignition.NetworkReason: a
 // remote ignition.config.url, or a platform that reads a metadata service),
 // kiln-init sets every physical interface up (those with a device in sysfs: not lo, no
 // bridges or tunnels), or only the one ip=IFACE:dhcp names, waits for carrier
@@ -33,18 +37,10 @@ import (
 // The booted system's networkd then configures the interfaces itself; its /etc/resolv.conf
 // is the image's own.
 
-// Kernel command line parameters of the network.
-const (
-	// ParamIP is dracut's ip=: dhcp (the default), IFACE:dhcp, or off (no network).
-	ParamIP = "ip"
-	// ParamNetGateway off leaves the DHCP router out: no default route.
-	ParamNetGateway = "kiln.net.gateway"
-)
-
 // Timeouts of bringing up the network.
 const (
 	DefaultCarrierTimeout = 10 * time.Second
-	DefaultDHCPTimeout    = 30 * time.Second
+	DefaultDHCPTimeout    = dhcp.DefaultTimeout
 	// carrierGrace is how long kiln-init waits for the other interfaces once one has carrier.
 	carrierGrace = 2 * time.Second
 	// dhcpGrace is how long the other interfaces may still take once one has its lease: a
@@ -79,36 +75,12 @@ func parseIP(v string) (netSpec, error) {
 		}
 		fallthrough
 	default:
-		return netSpec{}, fmt.Errorf("kiln-init supports %[1]s=dhcp, %[1]s=IFACE:dhcp and %[1]s=off", ParamIP)
+		return netSpec{}, fmt.Errorf("kiln-init supports %[1]s=dhcp, %[1]s=IFACE:dhcp and %[1]s=off", bootargs.IP)
 	}
 	if hasIface && (iface == "" || strings.ContainsAny(iface, "/ ")) {
 		return netSpec{}, fmt.Errorf("interface name %q", iface)
 	}
 	return netSpec{Iface: iface}, nil
-}
-
-// networkSchemes are the ignition.config.url schemes Ignition fetches over the network.
-var networkSchemes = []string{"http", "https", "tftp", "s3", "gs", "arn"}
-
-// offlinePlatforms are Ignition platforms whose provider reads no metadata service: every
-// other platform (aws, gcp, azure, openstack, ...) fetches its config over the network.
-var offlinePlatforms = []string{PlatformMetal, PlatformQEMU, "vmware", "virtualbox", "file"}
-
-// networkReason says why the Ignition config source named on the command line needs the
-// network, or "" when it does not: an ignition.config.url with a remote scheme, or a platform
-// with a metadata service. An unparsable URL needs none here; planIgnition reports it.
-func networkReason(c Cmdline) string {
-	if c.IgnitionURL != "" {
-		u, err := url.Parse(c.IgnitionURL)
-		if err == nil && slices.Contains(networkSchemes, u.Scheme) {
-			return ParamIgnitionURL + "=" + c.IgnitionURL
-		}
-		return ""
-	}
-	if p := c.IgnitionPlatform; p != "" && !slices.Contains(offlinePlatforms, p) {
-		return ParamIgnitionPlatform + "=" + p + " (its metadata service)"
-	}
-	return ""
 }
 
 // physicalInterfaces are the interfaces of sys/class/net backed by a device, sorted by name;
@@ -139,22 +111,19 @@ func hasCarrier(sys, name string) bool {
 // waitCarrier sets the interfaces up and waits until all have carrier, or one has it and
 // carrierGrace passed, or the timeout. It returns those with carrier, and those without.
 func (b *boot) waitCarrier(ctx context.Context, spec netSpec) (up, down []string, err error) {
-	ctx, cancel := context.WithTimeout(ctx, DefaultCarrierTimeout)
-	defer cancel()
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
 	var names []string
 	var firstUp time.Time
-	for {
+	err = poll.Until(ctx, poll.Every(blockdev.PollInterval).Within(DefaultCarrierTimeout), func(context.Context) error {
+		var err error
 		names, err = physicalInterfaces(b.sys, spec.Iface)
 		if err != nil {
-			return nil, nil, err
+			return poll.Stop(err)
 		}
 		up, down = nil, nil
 		for _, n := range names {
 			if !slices.Contains(b.raised, n) {
-				if err := setLinkUp(n); err != nil {
-					return nil, nil, err
+				if err := netlink.SetLinkUp(n); err != nil {
+					return poll.Stop(err)
 				}
 				b.raised = append(b.raised, n)
 			}
@@ -168,27 +137,29 @@ func (b *boot) waitCarrier(ctx context.Context, spec netSpec) (up, down []string
 			firstUp = time.Now()
 		}
 		if len(up) > 0 && (len(down) == 0 || time.Since(firstUp) > carrierGrace) {
-			return up, down, nil
+			return nil
 		}
-		select {
-		case <-ctx.Done():
-			if len(names) == 0 {
-				what := "no network interface"
-				if spec.Iface != "" {
-					what = "no interface " + spec.Iface
-				}
-				return nil, nil, fmt.Errorf("%s within %s (is its driver among the initramfs's modules?)", what, DefaultCarrierTimeout)
-			}
-			return nil, nil, fmt.Errorf("no carrier on %s within %s", strings.Join(names, ", "), DefaultCarrierTimeout)
-		case <-tick.C:
+		return errNotYet
+	})
+	switch {
+	case err == nil:
+		return up, down, nil
+	case !errors.Is(err, poll.ErrTimeout) && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled):
+		return nil, nil, err
+	case len(names) == 0:
+		what := "no network interface"
+		if spec.Iface != "" {
+			what = "no interface " + spec.Iface
 		}
+		return nil, nil, fmt.Errorf("%s within %s (is its driver among the initramfs's modules?)", what, DefaultCarrierTimeout)
 	}
+	return nil, nil, fmt.Errorf("no carrier on %s within %s", strings.Join(names, ", "), DefaultCarrierTimeout)
 }
 
 // ifaceLease is the outcome of DHCP on one interface.
 type ifaceLease struct {
 	name  string
-	lease dhcpLease
+	lease dhcp.Lease
 	err   error
 }
 
@@ -209,7 +180,7 @@ func (b *boot) networkUp(ctx context.Context, why string) error {
 func (b *boot) bringUpNetwork(ctx context.Context, why string) error {
 	spec := b.cmd.Net
 	if spec.Off {
-		b.con.Printf("network: off (%s=off), although %s needs it", ParamIP, why)
+		b.con.Mark(console.InitNetwork, "off (%s=off), although %s needs it", bootargs.IP, why)
 		return nil
 	}
 	up, down, err := b.waitCarrier(ctx, spec)
@@ -217,20 +188,20 @@ func (b *boot) bringUpNetwork(ctx context.Context, why string) error {
 		return err
 	}
 	for _, n := range down {
-		b.con.Printf("network: %s has no carrier, skipped", n)
+		b.con.Mark(console.InitNetwork, "%s has no carrier, skipped", n)
 	}
-	b.con.Printf("network: DHCPv4 on %s for %s", strings.Join(up, ", "), why)
+	b.con.Mark(console.InitNetwork, "DHCPv4 on %s for %s", strings.Join(up, ", "), why)
 	results := collectLeases(ctx, up, b.dhcpOn, dhcpGrace)
 	var failed []string
 	var dns []netip.Addr
 	var domain string
 	for _, r := range results {
 		if r.err != nil {
-			b.con.Printf("network: %s: %v", r.name, r.err)
+			b.con.Mark(console.InitNetwork, "%s: %v", r.name, r.err)
 			failed = append(failed, fmt.Sprintf("%s: %v", r.name, r.err))
 			continue
 		}
-		b.con.Printf("network: %s", describeLease(r.name, r.lease, b.cmd.NoGateway))
+		b.con.Mark(console.InitNetwork, "%s", r.lease.Describe(r.name, b.cmd.NoGateway))
 		for _, d := range r.lease.DNS {
 			if !slices.Contains(dns, d) {
 				dns = append(dns, d)
@@ -258,24 +229,25 @@ func (b *boot) networkDown() {
 		return
 	}
 	for _, n := range b.raised {
-		if err := setLinkDown(n); err != nil {
-			b.con.Printf("network: %v", err) // networkd can still take it over, under its old name
+		if err := netlink.SetLinkDown(n); err != nil {
+			b.con.Mark(console.InitNetwork, "%v", err) // networkd can still take it over, under its old name
 		}
 	}
-	b.con.Printf("network: %s set down for the booted system's udev and networkd", strings.Join(b.raised, ", "))
+	b.con.Mark(console.InitNetwork, "%s set down for the booted system's udev and networkd", strings.Join(b.raised, ", "))
 	b.raised = nil
 }
 
 // collectLeases runs dhcp on every interface at once and returns each outcome, in the order of
 // names. Once one interface has its lease, the others get grace more before they are given up.
-func collectLeases(ctx context.Context, names []string, dhcp func(context.Context, string) (dhcpLease, error), grace time.Duration) []ifaceLease {
+// Its loop is an event loop (a result arrives, or the grace ends), not a poll: it stays as it is.
+func collectLeases(ctx context.Context, names []string, get func(context.Context, string) (dhcp.Lease, error), grace time.Duration) []ifaceLease {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	results := make([]ifaceLease, len(names))
 	done := make(chan int, len(names))
 	for i, name := range names {
 		go func() {
-			l, err := dhcp(ctx, name)
+			l, err := get(ctx, name)
 			results[i] = ifaceLease{name: name, lease: l, err: err}
 			done <- i
 		}()
@@ -299,61 +271,41 @@ func collectLeases(ctx context.Context, names []string, dhcp func(context.Contex
 	return results
 }
 
-// describeLease is the console line of a configured interface.
-func describeLease(name string, l dhcpLease, noGateway bool) string {
-	s := name + " " + l.Addr.String()
-	switch {
-	case l.Router.IsValid() && noGateway:
-		s += " (router " + l.Router.String() + " unused: " + ParamNetGateway + "=off)"
-	case l.Router.IsValid():
-		s += " via " + l.Router.String()
-	default:
-		s += " (no router)"
-	}
-	if len(l.DNS) > 0 {
-		var d []string
-		for _, a := range l.DNS {
-			d = append(d, a.String())
-		}
-		s += ", dns " + strings.Join(d, " ")
-	}
-	if l.LeaseTime > 0 {
-		s += fmt.Sprintf(", lease %s from %s", l.LeaseTime, l.Server)
-	}
-	return s
-}
-
 // dhcpOn gets a lease on the interface name and configures it.
-func (b *boot) dhcpOn(ctx context.Context, name string) (dhcpLease, error) {
+func (b *boot) dhcpOn(ctx context.Context, name string) (dhcp.Lease, error) {
 	ifc, err := net.InterfaceByName(name)
 	if err != nil {
-		return dhcpLease{}, err
+		return dhcp.Lease{}, err
 	}
-	if len(ifc.HardwareAddr) != 6 {
-		return dhcpLease{}, fmt.Errorf("not an Ethernet interface (hardware address %q)", ifc.HardwareAddr)
-	}
-	conn, err := openPacketConn(ifc.Index, ctx.Done())
+	l, err := dhcp.Get(ctx, ifc)
 	if err != nil {
-		return dhcpLease{}, err
-	}
-	defer conn.Close()
-	ctx, cancel := context.WithTimeout(ctx, DefaultDHCPTimeout)
-	defer cancel()
-	c := &dhcpClient{conn: conn, hw: ifc.HardwareAddr, now: time.Now, xid: randomXID}
-	l, err := c.lease(ctx)
-	if err != nil {
-		return dhcpLease{}, fmt.Errorf("DHCP: %w", err)
+		return dhcp.Lease{}, err
 	}
 	if err := configureLease(ifc, l, b.cmd.NoGateway); err != nil {
-		return dhcpLease{}, err
+		return dhcp.Lease{}, err
 	}
 	return l, nil
 }
 
-func randomXID() uint32 {
-	var b [4]byte
-	_, _ = rand.Read(b[:])
-	return binary.BigEndian.Uint32(b[:])
+// configureLease gives interface ifc the lease's address and, with a router, the default
+// route through it (first a route to the router itself when it lies outside the subnet, as
+// with the /32 leases of some clouds). noGateway leaves the default route out.
+func configureLease(ifc *net.Interface, l dhcp.Lease, noGateway bool) error {
+	if err := netlink.AddAddress(ifc.Index, l.Addr); err != nil {
+		return fmt.Errorf("add the address %s to %s: %w", l.Addr, ifc.Name, err)
+	}
+	if !l.Router.IsValid() || noGateway {
+		return nil
+	}
+	if !l.Addr.Masked().Contains(l.Router) {
+		if err := netlink.AddRoute(ifc.Index, netip.PrefixFrom(l.Router, 32), netip.Addr{}); err != nil {
+			return fmt.Errorf("add a route to the router %s on %s: %w", l.Router, ifc.Name, err)
+		}
+	}
+	if err := netlink.AddRoute(ifc.Index, netip.PrefixFrom(netip.IPv4Unspecified(), 0), l.Router); err != nil {
+		return fmt.Errorf("add the default route via %s on %s: %w", l.Router, ifc.Name, err)
+	}
+	return nil
 }
 
 // writeResolvConf writes a resolv.conf with the name servers and search domain.

@@ -8,15 +8,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kilnproject/kiln/internal/common/poll"
+	"github.com/kilnproject/kiln/internal/contract/bootmedia"
+	"github.com/kilnproject/kiln/internal/initrd/blockdev"
 	"golang.org/x/sys/unix"
-)
-
-// Labels and paths of a kiln node's boot media (package diskimage writes them).
-const (
-	LabelRoot   = "KILN-ROOT"          // GPT partition name of the root squashfs
-	LabelVar    = "KILN-VAR"           // GPT partition name of /var, the disk's last partition
-	LabelISO    = "KILN"               // ISO 9660 volume label of the live ISO
-	ISOSquashfs = "kiln/root.squashfs" // the root squashfs inside the ISO
 )
 
 // Mount points in the initramfs.
@@ -36,7 +31,7 @@ var ErrAmbiguous = errors.New("ambiguous")
 
 // rootDev is the device the root filesystem comes from.
 type rootDev struct {
-	Dev blockDev // the KILN-ROOT partition, or the device holding the KILN ISO
+	Dev blockdev.Device // the KILN-ROOT partition, or the device holding the KILN ISO
 	ISO bool
 	// File is a root squashfs in RAM, downloaded over the network; Dev is unset then.
 	File string
@@ -50,60 +45,64 @@ func (r rootDev) String() string {
 		return "the root squashfs in RAM (" + r.File + ")"
 	}
 	if r.ISO {
-		return fmt.Sprintf("the %s ISO on %s", LabelISO, r.Dev.Name)
+		return fmt.Sprintf("the %s ISO on %s", bootmedia.ISOVolumeLabel, r.Dev.Name)
 	}
-	return fmt.Sprintf("%s (%s)", LabelRoot, r.Dev.Name)
+	return fmt.Sprintf("%s (%s)", bootmedia.LabelRoot, r.Dev.Name)
 }
 
 // findRoot looks once among devs for the root: a partition named KILN-ROOT, or else a whole
 // device holding an ISO 9660 volume labelled KILN. probe reads a device's filesystem signature.
 // It fails when two partitions are named KILN-ROOT, rather than guess which one to boot.
-func findRoot(devs []blockDev, probe func(name string) (fsInfo, error)) (rootDev, bool, error) {
-	switch parts := byPartName(devs, LabelRoot); len(parts) {
+func findRoot(devs []blockdev.Device, probe func(name string) (blockdev.FSInfo, error)) (rootDev, bool, error) {
+	switch parts := blockdev.ByPartName(devs, bootmedia.LabelRoot); len(parts) {
 	case 0:
 	case 1:
 		return rootDev{Dev: parts[0]}, true, nil
 	default:
 		return rootDev{}, false, fmt.Errorf("%w: %d partitions are named %s (%s); detach all disks but the node's",
-			ErrAmbiguous, len(parts), LabelRoot, names(parts))
+			ErrAmbiguous, len(parts), bootmedia.LabelRoot, blockdev.Names(parts))
 	}
 	for _, d := range devs {
-		if d.isPartition() || d.Size == 0 || strings.HasPrefix(d.Name, "loop") || strings.HasPrefix(d.Name, "ram") {
+		if d.IsPartition() || d.Size == 0 || strings.HasPrefix(d.Name, "loop") || strings.HasPrefix(d.Name, "ram") {
 			continue
 		}
 		info, err := probe(d.Name)
-		if err == nil && info.Type == fsISO9660 && info.Label == LabelISO {
+		if err == nil && info.Type == blockdev.FSISO9660 && info.Label == bootmedia.ISOVolumeLabel {
 			return rootDev{Dev: d, ISO: true}, true, nil
 		}
 	}
 	return rootDev{}, false, nil
 }
 
-// waitForRoot polls the block devices until findRoot finds the root or ctx ends.
-func waitForRoot(ctx context.Context, sys, dev string) (rootDev, error) {
+// waitForRoot polls the block devices until findRoot finds the root, for up to timeout.
+func waitForRoot(ctx context.Context, sys, dev string, timeout time.Duration) (rootDev, error) {
 	var root rootDev
-	probe := func(name string) (fsInfo, error) { return probeFile(filepath.Join(dev, name)) }
-	err := poll(ctx, fmt.Sprintf("a partition named %s or an ISO labelled %s", LabelRoot, LabelISO), func() (bool, error) {
-		devs, err := scanBlockDevs(sys)
+	probe := func(name string) (blockdev.FSInfo, error) { return blockdev.ProbeFile(filepath.Join(dev, name)) }
+	err := poll.Until(ctx, poll.Every(blockdev.PollInterval).Within(timeout), func(context.Context) error {
+		devs, err := blockdev.Scan(sys)
 		if err != nil {
-			return false, err
+			return err // sysfs changing under Scan: look again
 		}
 		r, ok, err := findRoot(devs, probe)
 		if err != nil {
-			return true, err
+			return poll.Stop(err)
+		}
+		if !ok {
+			return errNotYet
 		}
 		root = r
-		return ok, nil
+		return nil
 	})
-	if errors.Is(err, ErrTimeout) {
-		devs, _ := scanBlockDevs(sys)
-		return rootDev{}, fmt.Errorf("%w; block devices present: [%s]", err, describeDevs(devs))
+	if errors.Is(err, poll.ErrTimeout) {
+		devs, _ := blockdev.Scan(sys)
+		return rootDev{}, fmt.Errorf("waiting for a partition named %s or an ISO labelled %s: %w; block devices present: [%s]",
+			bootmedia.LabelRoot, bootmedia.ISOVolumeLabel, err, describeDevs(devs))
 	}
 	return root, err
 }
 
 // describeDevs lists devices with their partition names, for the message when the root is missing.
-func describeDevs(devs []blockDev) string {
+func describeDevs(devs []blockdev.Device) string {
 	var s []string
 	for _, d := range devs {
 		if d.PartName != "" {
@@ -116,11 +115,11 @@ func describeDevs(devs []blockDev) string {
 }
 
 // mountRoot mounts the root squashfs read-only at Sysroot: the partition itself, or the file
-// ISOSquashfs of the ISO through a loop device. It returns a description for the console.
+// bootmedia.ISORootSquashfs of the ISO through a loop device. It returns a description for the console.
 func mountRoot(ctx context.Context, root rootDev, dev string) (string, error) {
 	src := filepath.Join(dev, root.Dev.Name)
 	if root.File != "" {
-		loop, err := attachLoop(ctx, root.File)
+		loop, err := blockdev.AttachLoop(ctx, root.File)
 		if err != nil {
 			return "", err
 		}
@@ -130,7 +129,7 @@ func mountRoot(ctx context.Context, root rootDev, dev string) (string, error) {
 		if err := mount(src, isoMnt, "iso9660", unix.MS_RDONLY, ""); err != nil {
 			return "", err
 		}
-		loop, err := attachLoop(ctx, filepath.Join(isoMnt, ISOSquashfs))
+		loop, err := blockdev.AttachLoop(ctx, filepath.Join(isoMnt, bootmedia.ISORootSquashfs))
 		if err != nil {
 			return "", err
 		}

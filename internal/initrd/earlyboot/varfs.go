@@ -12,6 +12,9 @@ import (
 	"time"
 
 	"github.com/kilnproject/kiln/internal/common/atomicfile"
+	"github.com/kilnproject/kiln/internal/contract/bootmedia"
+	"github.com/kilnproject/kiln/internal/contract/console"
+	"github.com/kilnproject/kiln/internal/initrd/blockdev"
 	"golang.org/x/sys/unix"
 )
 
@@ -40,58 +43,58 @@ func inVar(mnt, p string) string {
 }
 
 // findVar returns the partition named KILN-VAR on disk.
-func findVar(sys, disk string) (blockDev, error) {
-	devs, err := scanBlockDevs(sys)
+func findVar(sys, disk string) (blockdev.Device, error) {
+	devs, err := blockdev.Scan(sys)
 	if err != nil {
-		return blockDev{}, err
+		return blockdev.Device{}, err
 	}
-	var found []blockDev
-	for _, d := range byPartName(devs, LabelVar) {
+	var found []blockdev.Device
+	for _, d := range blockdev.ByPartName(devs, bootmedia.LabelVar) {
 		if d.Disk == disk {
 			found = append(found, d)
 		}
 	}
 	switch len(found) {
 	case 0:
-		return blockDev{}, fmt.Errorf("%w: no partition named %s on %s, the disk of %s", ErrNoPartition, LabelVar, disk, LabelRoot)
+		return blockdev.Device{}, fmt.Errorf("%w: no partition named %s on %s, the disk of %s", blockdev.ErrNoPartition, bootmedia.LabelVar, disk, bootmedia.LabelRoot)
 	case 1:
 		return found[0], nil
 	}
-	return blockDev{}, fmt.Errorf("%w: %d partitions named %s on %s", ErrAmbiguous, len(found), LabelVar, disk)
+	return blockdev.Device{}, fmt.Errorf("%w: %d partitions named %s on %s", ErrAmbiguous, len(found), bootmedia.LabelVar, disk)
 }
 
 // growVar fits the GPT of VAR's disk to the disk and grows VAR to the disk's end when the disk was
 // enlarged, then tells the kernel. It returns VAR as the kernel sees it afterwards.
-func (b *boot) growVar(v blockDev) (blockDev, error) {
+func (b *boot) growVar(v blockdev.Device) (blockdev.Device, error) {
 	f, err := os.OpenFile(filepath.Join(b.dev, v.Disk), os.O_RDWR, 0)
 	if err != nil {
-		return v, fmt.Errorf("grow %s: %w", LabelVar, err)
+		return v, fmt.Errorf("grow %s: %w", bootmedia.LabelVar, err)
 	}
 	defer f.Close()
 	size, err := f.Seek(0, io.SeekEnd)
 	if err != nil {
-		return v, fmt.Errorf("grow %s: size of %s: %w", LabelVar, v.Disk, err)
+		return v, fmt.Errorf("grow %s: size of %s: %w", bootmedia.LabelVar, v.Disk, err)
 	}
 	ss, err := unix.IoctlGetInt(int(f.Fd()), unix.BLKSSZGET)
 	if err != nil {
-		return v, fmt.Errorf("grow %s: sector size of %s: %w", LabelVar, v.Disk, err)
+		return v, fmt.Errorf("grow %s: sector size of %s: %w", bootmedia.LabelVar, v.Disk, err)
 	}
-	g, err := growGPT(f, size, ss, LabelVar)
+	g, err := blockdev.GrowGPT(f, size, ss, bootmedia.LabelVar)
 	if err != nil {
-		return v, fmt.Errorf("grow %s on %s: %w", LabelVar, v.Disk, err)
+		return v, fmt.Errorf("grow %s on %s: %w", bootmedia.LabelVar, v.Disk, err)
 	}
 	if g.MovedBackup {
 		b.con.Printf("%s was enlarged to %s: moved the backup GPT to its end", v.Disk, mib(size))
 	}
-	if !g.grew() {
+	if !g.Grew() {
 		return v, nil
 	}
-	if err := resizeKernelPartition(f, g.Number, g.Start, g.NewSize); err != nil {
-		b.con.Printf("grew %s in the GPT, but the kernel keeps the old size until the next boot: %v", LabelVar, err)
+	if err := blockdev.ResizePartition(f, g.Number, g.Start, g.NewSize); err != nil {
+		b.con.Printf("grew %s in the GPT, but the kernel keeps the old size until the next boot: %v", bootmedia.LabelVar, err)
 		return v, nil
 	}
-	b.con.Printf("grew %s (%s) from %s to %s", LabelVar, v.Name, mib(g.OldSize), mib(g.NewSize))
-	return readBlockDev(filepath.Join(b.sys, "class", "block"), v.Name)
+	b.con.Mark(console.InitGrewVar, " (%s) from %s to %s", v.Name, mib(g.OldSize), mib(g.NewSize))
+	return blockdev.Read(b.sys, v.Name)
 }
 
 // prepareVar makes VAR ready and mounts it at varMnt: formats it on first boot, checks it on later
@@ -106,37 +109,37 @@ func (b *boot) prepareVar(ctx context.Context) error {
 		return err
 	}
 	devPath := filepath.Join(b.dev, v.Name)
-	info, err := probeFile(devPath)
+	info, err := blockdev.ProbeFile(devPath)
 	if err != nil {
-		return fmt.Errorf("probe %s (%s): %w", LabelVar, devPath, err)
+		return fmt.Errorf("probe %s (%s): %w", bootmedia.LabelVar, devPath, err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, DefaultFsckTimeout)
 	defer cancel()
 	switch info.Type {
 	case "":
-		if _, err := runCmd(ctx, "mke2fs", "-t", "ext4", "-L", LabelVar, "-F", "-q",
+		if _, err := runCmd(ctx, "mke2fs", "-t", "ext4", "-L", bootmedia.LabelVar, "-F", "-q",
 			"-E", "lazy_itable_init=1,lazy_journal_init=1", devPath); err != nil {
-			return fmt.Errorf("format %s: %w", LabelVar, err)
+			return fmt.Errorf("format %s: %w", bootmedia.LabelVar, err)
 		}
-		b.con.Printf("formatted %s (%s, %s) as ext4: first boot", LabelVar, v.Name, mib(v.Size))
-	case fsExt4:
+		b.con.Printf("formatted %s (%s, %s) as ext4: first boot", bootmedia.LabelVar, v.Name, mib(v.Size))
+	case blockdev.FSExt4:
 		out, err := fsck(ctx, devPath)
 		if err != nil {
 			return err
 		}
-		b.con.Printf("checked %s (%s): %s", LabelVar, v.Name, firstLine(out, "e2fsck -p found nothing to report"))
+		b.con.Printf("checked %s (%s): %s", bootmedia.LabelVar, v.Name, firstLine(out, "e2fsck -p found nothing to report"))
 	default:
 		return fmt.Errorf("%w: %s (%s) holds %s, not ext4; refusing to format it (wipe it to start afresh)",
-			ErrForeignFS, LabelVar, devPath, info.Type)
+			ErrForeignFS, bootmedia.LabelVar, devPath, info.Type)
 	}
 	if err := mount(devPath, varMnt, "ext4", 0, ""); err != nil {
 		return err
 	}
-	if info.Type == fsExt4 && v.Size-info.Size >= resizeThreshold {
+	if info.Type == blockdev.FSExt4 && v.Size-info.Size >= resizeThreshold {
 		if _, err := runCmd(ctx, "resize2fs", devPath); err != nil {
-			return fmt.Errorf("grow the ext4 of %s: %w", LabelVar, err)
+			return fmt.Errorf("grow the ext4 of %s: %w", bootmedia.LabelVar, err)
 		}
-		b.con.Printf("grew the ext4 of %s from %s to %s", LabelVar, mib(info.Size), mib(v.Size))
+		b.con.Printf("grew the ext4 of %s from %s to %s", bootmedia.LabelVar, mib(info.Size), mib(v.Size))
 	}
 	return b.populateVar()
 }
@@ -147,7 +150,7 @@ func (b *boot) prepareVolatileVar() error {
 	if err := mountTmpfs(varMnt, 0o755); err != nil {
 		return err
 	}
-	b.con.Printf("booted from %s: /var and changes to /etc live in RAM; nothing is persistent", b.root)
+	b.con.Mark(console.InitVolatile, "%s: /var and changes to /etc live in RAM; nothing is persistent", b.root)
 	return b.populateVar()
 }
 
@@ -216,7 +219,7 @@ func fsck(ctx context.Context, dev string) (string, error) {
 		return out, nil
 	}
 	if err != nil {
-		return out, fmt.Errorf("check %s: %w (repair it with e2fsck from a rescue system)", LabelVar, err)
+		return out, fmt.Errorf("check %s: %w (repair it with e2fsck from a rescue system)", bootmedia.LabelVar, err)
 	}
 	return out, nil
 }

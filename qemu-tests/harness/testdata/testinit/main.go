@@ -1,7 +1,7 @@
 // Command testinit is PID 1 of the harness's own test VMs (built for linux/amd64, static). It
 // prints "hello from init" on /dev/console and powers the machine off. With KILNTEST=net on
 // the kernel command line (the kernel hands such words to init's environment) it loads the
-// modules listed in /etc/kiln/modules (initramfs.ModuleOrderFile), configures eth0 (user
+// modules listed in /etc/kiln/modules (bootmedia.InitramfsModuleList), configures eth0 (user
 // networking) and eth1 (a Link) statically, exercises a host forward, two guest forward
 // connections, the restriction of user networking and a broadcast over the Link, then powers
 // off when the ACPI power button is pressed.
@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"time"
 	"unsafe"
+
+	"github.com/kilnproject/kiln/internal/contract/bootmedia"
 )
 
 const sysFinitModule = 313 // finit_module(2) on amd64
@@ -52,7 +54,7 @@ func main() {
 }
 
 func netTest() error {
-	data, err := os.ReadFile("/etc/kiln/modules")
+	data, err := os.ReadFile(bootmedia.InitramfsModuleList)
 	if err != nil {
 		return err
 	}

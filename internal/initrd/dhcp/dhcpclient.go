@@ -1,7 +1,9 @@
-package earlyboot
+package dhcp
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -46,8 +48,42 @@ type dhcpClient struct {
 
 var errDHCPNak = errors.New("the server refused the request (DHCPNAK)")
 
-// lease runs the exchange until it has a lease or ctx ends.
-func (c *dhcpClient) lease(ctx context.Context) (dhcpLease, error) {
+// DefaultTimeout bounds Get on one interface.
+const DefaultTimeout = 30 * time.Second
+
+// Get gets a DHCPv4 lease on the Ethernet interface ifc, over a packet socket (the interface
+// needs no address), within DefaultTimeout; a cancelled ctx ends it at once. It sets nothing on
+// the interface: the caller configures the lease.
+func Get(ctx context.Context, ifc *net.Interface) (Lease, error) {
+	if len(ifc.HardwareAddr) != 6 {
+		return Lease{}, fmt.Errorf("not an Ethernet interface (hardware address %q)", ifc.HardwareAddr)
+	}
+	conn, err := openPacketConn(ifc.Index, ctx.Done())
+	if err != nil {
+		return Lease{}, err
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
+	defer cancel()
+	c := &dhcpClient{conn: conn, hw: ifc.HardwareAddr, now: time.Now, xid: randomXID}
+	l, err := c.lease(ctx)
+	if err != nil {
+		return Lease{}, fmt.Errorf("DHCP: %w", err)
+	}
+	return l, nil
+}
+
+func randomXID() uint32 {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return binary.BigEndian.Uint32(b[:])
+}
+
+// lease runs the exchange until it has a lease or ctx ends. Its loop is the protocol's
+// retransmission schedule (RFC 2131 §4.1: DISCOVER again when no OFFER comes, REQUEST up to
+// dhcpRequestTries times), each wait inside transact bounded by ctx; it is not a poll of a
+// condition, so it does not use common/poll.
+func (c *dhcpClient) lease(ctx context.Context) (Lease, error) {
 	start := c.now()
 	var last error
 	for attempt := 0; ; attempt++ {
@@ -55,7 +91,7 @@ func (c *dhcpClient) lease(ctx context.Context) (dhcpLease, error) {
 			if last == nil {
 				last = errors.New("no DHCPOFFER")
 			}
-			return dhcpLease{}, fmt.Errorf("after %.0f s: %w", c.now().Sub(start).Seconds(), last)
+			return Lease{}, fmt.Errorf("after %.0f s: %w", c.now().Sub(start).Seconds(), last)
 		}
 		xid := c.xid()
 		offer, err := c.transact(ctx, newDiscover(xid, c.hw, c.secs(start)), xid, retransmitWait(attempt), dhcpOffer)
@@ -63,7 +99,7 @@ func (c *dhcpClient) lease(ctx context.Context) (dhcpLease, error) {
 			if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) {
 				continue // send the DISCOVER again
 			}
-			return dhcpLease{}, err
+			return Lease{}, err
 		}
 		if _, err := leaseFrom(offer); err != nil {
 			last = fmt.Errorf("unusable DHCPOFFER: %w", err)
@@ -76,7 +112,7 @@ func (c *dhcpClient) lease(ctx context.Context) (dhcpLease, error) {
 				if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) {
 					continue
 				}
-				return dhcpLease{}, err
+				return Lease{}, err
 			}
 			if ack.Options.Type() == dhcpNak {
 				err = errDHCPNak

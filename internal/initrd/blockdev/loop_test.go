@@ -1,13 +1,16 @@
-package earlyboot
+package blockdev
 
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/kilnproject/kiln/internal/common/poll"
 )
 
 func TestAttachLoop(t *testing.T) {
@@ -21,7 +24,7 @@ func TestAttachLoop(t *testing.T) {
 	if err := os.WriteFile(file, content, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	loop, err := attachLoop(context.Background(), file)
+	loop, err := AttachLoop(context.Background(), file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,13 +45,14 @@ func TestAttachLoop(t *testing.T) {
 	}
 	// Without a mount holding it, closing the device detaches it (LO_FLAGS_AUTOCLEAR), on newer
 	// kernels a moment later.
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err = poll(ctx, name+" to detach", func() (bool, error) {
+	err = poll.Until(context.Background(), poll.Every(PollInterval).Within(5*time.Second), func(context.Context) error {
 		data, err := os.ReadFile(filepath.Join("/sys/block", name, "size"))
-		return err != nil || string(bytes.TrimSpace(data)) == "0", nil
+		if err != nil || string(bytes.TrimSpace(data)) == "0" {
+			return nil
+		}
+		return errors.New("still attached")
 	})
 	if err != nil {
-		t.Error(err)
+		t.Errorf("wait for %s to detach: %v", name, err)
 	}
 }

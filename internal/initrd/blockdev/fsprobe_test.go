@@ -1,10 +1,13 @@
-package earlyboot
+package blockdev
 
 import (
 	"bytes"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/kilnproject/kiln/internal/contract/bootmedia"
+	"github.com/kilnproject/kiln/internal/testkit/fakesys"
 )
 
 // sparseFile creates a file of size bytes (a hole) in a temp directory.
@@ -34,13 +37,13 @@ func TestProbeExt4(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			img := sparseFile(t, "var.img", tc.size)
-			args := append([]string{"-t", "ext4", "-L", LabelVar, "-F", "-q", "-E", "lazy_itable_init=1,lazy_journal_init=1"}, tc.extra...)
+			args := append([]string{"-t", "ext4", "-L", bootmedia.LabelVar, "-F", "-q", "-E", "lazy_itable_init=1,lazy_journal_init=1"}, tc.extra...)
 			run(t, "mke2fs", append(args, img)...)
-			got, err := probeFile(img)
+			got, err := ProbeFile(img)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want := (fsInfo{Type: fsExt4, Label: LabelVar, Size: tc.size}); got != want {
+			if want := (FSInfo{Type: FSExt4, Label: bootmedia.LabelVar, Size: tc.size}); got != want {
 				t.Errorf("probe = %+v, want %+v", got, want)
 			}
 		})
@@ -49,11 +52,11 @@ func TestProbeExt4(t *testing.T) {
 
 func TestProbeEmptyAndShort(t *testing.T) {
 	for _, size := range []int64{0, 4096, 1 << 20} {
-		got, err := probeFile(sparseFile(t, "empty", size))
+		got, err := ProbeFile(sparseFile(t, "empty", size))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got != (fsInfo{}) {
+		if got != (FSInfo{}) {
 			t.Errorf("probe of %d zero bytes = %+v, want nothing", size, got)
 		}
 	}
@@ -76,19 +79,19 @@ func TestProbeSignatures(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		data []byte
-		want fsInfo
+		want FSInfo
 	}{
-		{"xfs", at(0, "XFSB"), fsInfo{Type: fsXFS}},
-		{"luks", at(0, "LUKS\xba\xbe"), fsInfo{Type: fsLUKS}},
-		{"btrfs", at(0x10040, "_BHRfS_M"), fsInfo{Type: fsBtrfs}},
-		{"swap", at(4086, "SWAPSPACE2"), fsInfo{Type: fsSwap}},
-		{"squashfs", at(0, "hsqs"), fsInfo{Type: fsSquash}},
-		{"fat32", fat32, fsInfo{Type: fsVFAT, Label: "CIDATA"}},
-		{"fat16 without label", fat16, fsInfo{Type: fsVFAT}},
-		{"iso9660", iso, fsInfo{Type: fsISO9660, Label: "config-2"}},
+		{"xfs", at(0, "XFSB"), FSInfo{Type: FSXFS}},
+		{"luks", at(0, "LUKS\xba\xbe"), FSInfo{Type: FSLUKS}},
+		{"btrfs", at(0x10040, "_BHRfS_M"), FSInfo{Type: FSBtrfs}},
+		{"swap", at(4086, "SWAPSPACE2"), FSInfo{Type: FSSwap}},
+		{"squashfs", at(0, "hsqs"), FSInfo{Type: FSSquashfs}},
+		{"fat32", fat32, FSInfo{Type: FSVFAT, Label: "CIDATA"}},
+		{"fat16 without label", fat16, FSInfo{Type: FSVFAT}},
+		{"iso9660", iso, FSInfo{Type: FSISO9660, Label: "config-2"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := probeFS(bytes.NewReader(tc.data))
+			got, err := Probe(bytes.NewReader(tc.data))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -103,22 +106,22 @@ func TestProbeRealImages(t *testing.T) {
 	t.Run("iso9660", func(t *testing.T) {
 		needTools(t, "xorriso")
 		dir := t.TempDir()
-		writeFile(t, filepath.Join(dir, "openstack", "latest", "user_data"), "{}")
+		fakesys.WriteFile(t, filepath.Join(dir, "openstack", "latest", "user_data"), "{}")
 		img := filepath.Join(t.TempDir(), "cfg.iso")
 		run(t, "xorriso", "-as", "mkisofs", "-quiet", "-V", "config-2", "-J", "-R", "-o", img, dir)
-		assertProbe(t, img, fsInfo{Type: fsISO9660, Label: "config-2"})
+		assertProbe(t, img, FSInfo{Type: FSISO9660, Label: "config-2"})
 	})
 	t.Run("vfat", func(t *testing.T) {
 		needTools(t, "mkfs.vfat")
 		img := sparseFile(t, "cidata.img", 8<<20)
 		run(t, "mkfs.vfat", "-n", "CIDATA", img)
-		assertProbe(t, img, fsInfo{Type: fsVFAT, Label: "CIDATA"})
+		assertProbe(t, img, FSInfo{Type: FSVFAT, Label: "CIDATA"})
 	})
 }
 
-func assertProbe(t *testing.T, img string, want fsInfo) {
+func assertProbe(t *testing.T, img string, want FSInfo) {
 	t.Helper()
-	got, err := probeFile(img)
+	got, err := ProbeFile(img)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package earlyboot
+package ignition
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/kilnproject/kiln/internal/common/poll"
+	"github.com/kilnproject/kiln/internal/initrd/blockdev"
 	"golang.org/x/sys/unix"
 )
 
@@ -22,15 +24,19 @@ const DefaultConfigDeviceTimeout = 30 * time.Second
 // maxUserData bounds the size of a config read from a device.
 const maxUserData = 64 << 20
 
-// configMnt is where kiln-init mounts a config drive while reading it.
-const configMnt = RunDir + "/config"
+// errNotYet is the answer of a wait's try while what it waits for is missing.
+var errNotYet = errors.New("not there yet")
 
-// machineSources are the configSources of the running machine.
-type machineSources struct {
-	sys, dev string
+// Machine is the Sources of the running machine.
+type Machine struct {
+	Sys, Dev   string // where sysfs and devtmpfs are mounted
+	MountPoint string // where a config drive is mounted while it is read
+	// Mount mounts a filesystem, creating target (kiln-init's mount, which explains errors).
+	Mount func(source, target, fstype string, flags uintptr, data string) error
 }
 
-func (machineSources) networkUp() bool {
+// NetworkUp reports whether some interface other than loopback has a usable address.
+func (Machine) NetworkUp() bool {
 	ifaces, err := net.Interfaces()
 	if err != nil {
 		return false
@@ -57,34 +63,44 @@ func usableAddress(ip net.IP) bool {
 	return ip.IsGlobalUnicast() || (ip.To4() != nil && ip.IsLinkLocalUnicast())
 }
 
-func (m machineSources) readLabelled(ctx context.Context, files []labelledFile, wait bool) ([]byte, string, bool, error) {
+// ReadLabelled reads the file of the first of files whose filesystem exists; see Sources.
+func (m Machine) ReadLabelled(ctx context.Context, files []LabelledFile, wait bool) ([]byte, string, bool, error) {
 	var (
-		dev  blockDev
-		info fsInfo
-		file labelledFile
+		dev  blockdev.Device
+		info blockdev.FSInfo
+		file LabelledFile
 	)
+	// look reports whether one of the filesystems is there.
 	look := func() (bool, error) {
-		devs, err := scanBlockDevs(m.sys)
+		devs, err := blockdev.Scan(m.Sys)
 		if err != nil {
 			return false, err
 		}
 		var ok bool
-		dev, info, file, ok = findLabelled(devs, files, func(name string) (fsInfo, error) {
-			return probeFile(filepath.Join(m.dev, name))
+		dev, info, file, ok = findLabelled(devs, files, func(name string) (blockdev.FSInfo, error) {
+			return blockdev.ProbeFile(filepath.Join(m.Dev, name))
 		})
 		return ok, nil
 	}
 	if wait {
-		ctx, cancel := context.WithTimeout(ctx, DefaultConfigDeviceTimeout)
-		defer cancel()
-		if err := poll(ctx, "a filesystem labelled "+files[0].Label, look); err != nil {
-			return nil, "", false, err
+		err := poll.Until(ctx, poll.Every(blockdev.PollInterval).Within(DefaultConfigDeviceTimeout), func(context.Context) error {
+			ok, err := look()
+			switch {
+			case err != nil:
+				return err // sysfs changing under Scan: look again
+			case !ok:
+				return errNotYet
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, "", false, fmt.Errorf("wait for a filesystem labelled %s: %w", files[0].Label, err)
 		}
 	} else if ok, err := look(); err != nil || !ok {
 		return nil, "", false, err
 	}
 	where := fmt.Sprintf("%s (%s %q)", dev.Name, info.Type, info.Label)
-	data, err := readFromFS(filepath.Join(m.dev, dev.Name), info.Type, file.Path)
+	data, err := m.readFromFS(filepath.Join(m.Dev, dev.Name), info.Type, file.Path)
 	if err != nil {
 		return nil, where, true, err
 	}
@@ -93,8 +109,8 @@ func (m machineSources) readLabelled(ctx context.Context, files []labelledFile, 
 
 // findLabelled returns the first device, in the order of files and then of devs, holding a
 // filesystem labelled as one of files. Config drives are ISO 9660 or FAT; ext4 is accepted too.
-func findLabelled(devs []blockDev, files []labelledFile, probe func(name string) (fsInfo, error)) (blockDev, fsInfo, labelledFile, bool) {
-	infos := map[string]fsInfo{}
+func findLabelled(devs []blockdev.Device, files []LabelledFile, probe func(name string) (blockdev.FSInfo, error)) (blockdev.Device, blockdev.FSInfo, LabelledFile, bool) {
+	infos := map[string]blockdev.FSInfo{}
 	for _, d := range devs {
 		if d.Size == 0 {
 			continue
@@ -110,22 +126,22 @@ func findLabelled(devs []blockDev, files []labelledFile, probe func(name string)
 				continue
 			}
 			switch info.Type {
-			case fsISO9660, fsVFAT, fsExt4:
+			case blockdev.FSISO9660, blockdev.FSVFAT, blockdev.FSExt4:
 				return d, info, f, true
 			}
 		}
 	}
-	return blockDev{}, fsInfo{}, labelledFile{}, false
+	return blockdev.Device{}, blockdev.FSInfo{}, LabelledFile{}, false
 }
 
 // readFromFS mounts the filesystem on dev read-only, reads file from it and unmounts it. A
 // missing file gives nil data and no error.
-func readFromFS(dev, fstype, file string) ([]byte, error) {
-	if err := mount(dev, configMnt, fstype, unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+func (m Machine) readFromFS(dev, fstype, file string) ([]byte, error) {
+	if err := m.Mount(dev, m.MountPoint, fstype, unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
 		return nil, err
 	}
-	defer unix.Unmount(configMnt, 0) //nolint:errcheck // read-only: nothing to lose
-	p := filepath.Join(configMnt, path.Clean("/"+file))
+	defer unix.Unmount(m.MountPoint, 0) //nolint:errcheck // read-only: nothing to lose
+	p := filepath.Join(m.MountPoint, path.Clean("/"+file))
 	f, err := os.Open(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil

@@ -1,4 +1,4 @@
-package earlyboot
+package blockdev
 
 import (
 	"encoding/binary"
@@ -22,26 +22,26 @@ var (
 // partAlign is the alignment of the end of a grown partition, as of every kiln partition.
 const partAlign = 1 << 20
 
-// growth describes what growGPT changed.
-type growth struct {
+// Growth describes what GrowGPT changed.
+type Growth struct {
 	Number           int   // partition number
 	Start            int64 // partition start, bytes
 	OldSize, NewSize int64 // partition size before and after, bytes
 	MovedBackup      bool  // the backup GPT moved to the disk's new end
 }
 
-// grew reports whether the partition became larger.
-func (g growth) grew() bool { return g.NewSize > g.OldSize }
+// Grew reports whether the partition became larger.
+func (g Growth) Grew() bool { return g.NewSize > g.OldSize }
 
-// growGPT fits the GPT of the disk f (size bytes, sectorSize-byte sectors) to the disk: when the
+// GrowGPT fits the GPT of the disk f (size bytes, sectorSize-byte sectors) to the disk: when the
 // disk was enlarged, it moves the backup GPT to the new end and extends the partition named
 // label, if it is the last one, up to the last MiB boundary before the backup partition array.
 // A disk whose GPT already fits is left alone. The previous backup header is zeroed, so that no
 // stale "EFI PART" sector lingers inside the grown partition.
-func growGPT(f *os.File, size int64, sectorSize int, label string) (growth, error) {
+func GrowGPT(f *os.File, size int64, sectorSize int, label string) (Growth, error) {
 	t, err := gpt.Read(f, sectorSize, sectorSize)
 	if err != nil {
-		return growth{}, fmt.Errorf("read GPT: %w", err)
+		return Growth{}, fmt.Errorf("read GPT: %w", err)
 	}
 	ss := uint64(sectorSize)
 	var part, last *gpt.Partition
@@ -54,9 +54,9 @@ func growGPT(f *os.File, size int64, sectorSize int, label string) (growth, erro
 		}
 	}
 	if part == nil {
-		return growth{}, fmt.Errorf("%w: no partition named %s in the GPT", ErrNoPartition, label)
+		return Growth{}, fmt.Errorf("%w: no partition named %s in the GPT", ErrNoPartition, label)
 	}
-	g := growth{Number: part.Index, Start: int64(part.Start * ss), OldSize: int64((part.End - part.Start + 1) * ss)}
+	g := Growth{Number: part.Index, Start: int64(part.Start * ss), OldSize: int64((part.End - part.Start + 1) * ss)}
 	g.NewSize = g.OldSize
 
 	diskLast := uint64(size)/ss - 1                    // the disk's last LBA
@@ -64,7 +64,7 @@ func growGPT(f *os.File, size int64, sectorSize int, label string) (growth, erro
 	arraySectors := oldBackup - t.LastDataSector() - 1 // the backup partition array before it
 	switch {
 	case oldBackup > diskLast:
-		return growth{}, fmt.Errorf("%w: its backup header is at sector %d, the disk ends at sector %d", ErrDiskShrank, oldBackup, diskLast)
+		return Growth{}, fmt.Errorf("%w: its backup header is at sector %d, the disk ends at sector %d", ErrDiskShrank, oldBackup, diskLast)
 	case oldBackup == diskLast && part != last:
 		return g, nil
 	}
@@ -86,7 +86,7 @@ func growGPT(f *os.File, size int64, sectorSize int, label string) (growth, erro
 	part.End = newEnd
 	part.Size = (part.End - part.Start + 1) * ss
 	if err := t.Write(f, size); err != nil {
-		return growth{}, fmt.Errorf("write GPT: %w", err)
+		return Growth{}, fmt.Errorf("write GPT: %w", err)
 	}
 	if t.ProtectiveMBR && diskLast > 0xFFFFFFFF {
 		// go-diskfs truncates the protective MBR's size to 32 bits; the UEFI spec wants
@@ -94,26 +94,26 @@ func growGPT(f *os.File, size int64, sectorSize int, label string) (growth, erro
 		var b [4]byte
 		binary.LittleEndian.PutUint32(b[:], 0xFFFFFFFF)
 		if _, err := f.WriteAt(b[:], 446+12); err != nil {
-			return growth{}, fmt.Errorf("write protective MBR: %w", err)
+			return Growth{}, fmt.Errorf("write protective MBR: %w", err)
 		}
 	}
 	if oldBackup < diskLast {
 		if _, err := f.WriteAt(make([]byte, sectorSize), int64(oldBackup*ss)); err != nil {
-			return growth{}, fmt.Errorf("zero the old backup GPT header: %w", err)
+			return Growth{}, fmt.Errorf("zero the old backup GPT header: %w", err)
 		}
 	}
 	if err := f.Sync(); err != nil {
-		return growth{}, fmt.Errorf("sync GPT: %w", err)
+		return Growth{}, fmt.Errorf("sync GPT: %w", err)
 	}
 	g.NewSize = int64(part.Size)
 	g.MovedBackup = oldBackup != diskLast
 	return g, nil
 }
 
-// resizeKernelPartition tells the kernel that partition number of the disk open as f now has
+// ResizePartition tells the kernel that partition number of the disk open as f now has
 // size bytes (BLKPG_RESIZE_PARTITION, which works while other partitions of the disk are
 // mounted, unlike BLKRRPART).
-func resizeKernelPartition(f *os.File, number int, start, size int64) error {
+func ResizePartition(f *os.File, number int, start, size int64) error {
 	p := unix.BlkpgPartition{Start: start, Length: size, Pno: int32(number)}
 	arg := unix.BlkpgIoctlArg{
 		Op:      unix.BLKPG_RESIZE_PARTITION,

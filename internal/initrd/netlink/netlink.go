@@ -1,27 +1,22 @@
-package earlyboot
+package netlink
 
 import (
-	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
 	"net/netip"
-	"os"
 	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 )
 
-// The interface operations kiln-init needs from the kernel: link up, a packet socket for DHCP,
-// and addresses and routes over rtnetlink (the initramfs has no ip(8)).
+// SetLinkUp sets the IFF_UP flag of the interface name.
+func SetLinkUp(name string) error { return setLinkFlagUp(name, true) }
 
-// setLinkUp sets the IFF_UP flag of the interface name.
-func setLinkUp(name string) error { return setLinkFlagUp(name, true) }
-
-// setLinkDown clears it.
-func setLinkDown(name string) error { return setLinkFlagUp(name, false) }
+// SetLinkDown clears it.
+func SetLinkDown(name string) error { return setLinkFlagUp(name, false) }
 
 func setLinkFlagUp(name string, up bool) error {
 	what := "set " + name + " down"
@@ -50,79 +45,6 @@ func setLinkFlagUp(name string, up bool) error {
 	}
 	return nil
 }
-
-// packetConn is a dhcpConn on an AF_PACKET datagram socket bound to one interface: it sends
-// IPv4 packets to the Ethernet broadcast address and receives every IPv4 packet of the
-// interface, whether or not it has an address.
-type packetConn struct {
-	fd      int
-	ifindex int
-	// stop, when closed, ends a waiting recv with context.Canceled (checked every
-	// recvSlice): the DHCP client's context, so giving up on an interface is prompt.
-	stop <-chan struct{}
-}
-
-// recvSlice bounds each wait of recv, so a closed stop is noticed.
-const recvSlice = 200 * time.Millisecond
-
-func htons(v uint16) uint16 { return v<<8 | v>>8 }
-
-func openPacketConn(ifindex int, stop <-chan struct{}) (*packetConn, error) {
-	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, int(htons(unix.ETH_P_IP)))
-	if err != nil {
-		return nil, fmt.Errorf("packet socket: %w", err)
-	}
-	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_IP), Ifindex: ifindex}); err != nil {
-		unix.Close(fd)
-		return nil, fmt.Errorf("bind the packet socket: %w", err)
-	}
-	return &packetConn{fd: fd, ifindex: ifindex, stop: stop}, nil
-}
-
-func (p *packetConn) send(pkt []byte) error {
-	to := &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_IP), Ifindex: p.ifindex, Halen: 6,
-		Addr: [8]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}}
-	return unix.Sendto(p.fd, pkt, 0, to)
-}
-
-func (p *packetConn) recv(deadline time.Time) ([]byte, error) {
-	buf := make([]byte, 1600)
-	for {
-		wait := time.Until(deadline)
-		if wait <= 0 {
-			return nil, os.ErrDeadlineExceeded
-		}
-		select {
-		case <-p.stop:
-			return nil, context.Canceled
-		default:
-		}
-		fds := []unix.PollFd{{Fd: int32(p.fd), Events: unix.POLLIN}}
-		n, err := unix.Poll(fds, int(min(wait, recvSlice).Milliseconds())+1)
-		if errors.Is(err, unix.EINTR) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		if n == 0 {
-			continue // the loop checks the deadline
-		}
-		n, from, err := unix.Recvfrom(p.fd, buf, unix.MSG_DONTWAIT)
-		if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		if ll, ok := from.(*unix.SockaddrLinklayer); ok && ll.Pkttype == unix.PACKET_OUTGOING {
-			continue // our own broadcast
-		}
-		return append([]byte(nil), buf[:n]...), nil
-	}
-}
-
-func (p *packetConn) Close() error { return unix.Close(p.fd) }
 
 // Netlink requests. Messages are in the host's byte order, addresses in network order.
 
@@ -230,23 +152,27 @@ func netlinkDo(req []byte, seq uint32) error {
 	}
 }
 
-// configureLease gives interface ifc the lease's address and, with a router, the default
-// route through it (first a route to the router itself when it lies outside the subnet, as
-// with the /32 leases of some clouds). noGateway leaves the default route out.
-func configureLease(ifc *net.Interface, l dhcpLease, noGateway bool) error {
-	if err := netlinkDo(newAddrMsg(1, ifc.Index, l.Addr), 1); err != nil {
-		return fmt.Errorf("add the address %s to %s: %w", l.Addr, ifc.Name, err)
+// AddAddress adds the address p (with its prefix length, and the subnet's broadcast address)
+// to the interface ifindex.
+func AddAddress(ifindex int, p netip.Prefix) error {
+	return netlinkDo(newAddrMsg(1, ifindex, p), 1)
+}
+
+// AddRoute adds a route to dst on the interface ifindex: through the gateway gw, or without
+// one (invalid gw) a route to a destination on the link.
+func AddRoute(ifindex int, dst netip.Prefix, gw netip.Addr) error {
+	return netlinkDo(newRouteMsg(2, ifindex, dst, gw), 2)
+}
+
+// broadcastAddr is the subnet's broadcast address (the address itself for /31 and /32).
+func broadcastAddr(p netip.Prefix) netip.Addr {
+	if p.Bits() >= 31 {
+		return p.Addr()
 	}
-	if !l.Router.IsValid() || noGateway {
-		return nil
+	a := p.Addr().As4()
+	m := net.CIDRMask(p.Bits(), 32)
+	for i := range a {
+		a[i] |= ^m[i]
 	}
-	if !l.Addr.Masked().Contains(l.Router) {
-		if err := netlinkDo(newRouteMsg(2, ifc.Index, netip.PrefixFrom(l.Router, 32), netip.Addr{}), 2); err != nil {
-			return fmt.Errorf("add a route to the router %s on %s: %w", l.Router, ifc.Name, err)
-		}
-	}
-	if err := netlinkDo(newRouteMsg(3, ifc.Index, netip.PrefixFrom(netip.IPv4Unspecified(), 0), l.Router), 3); err != nil {
-		return fmt.Errorf("add the default route via %s on %s: %w", l.Router, ifc.Name, err)
-	}
-	return nil
+	return netip.AddrFrom4(a)
 }

@@ -1,4 +1,4 @@
-package earlyboot
+package ignition
 
 import (
 	"errors"

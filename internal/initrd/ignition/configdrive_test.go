@@ -1,35 +1,37 @@
-package earlyboot
+package ignition
 
 import (
 	"net"
 	"testing"
+
+	"github.com/kilnproject/kiln/internal/initrd/blockdev"
 )
 
 func TestFindLabelled(t *testing.T) {
-	devs := []blockDev{
+	devs := []blockdev.Device{
 		{Name: "sr0", Size: 1 << 20},
 		{Name: "sr1", Size: 1 << 20},
 		{Name: "sr2"}, // no medium
 		{Name: "vdb", Size: 8 << 20},
 		{Name: "vdc1", Partition: 1, Size: 8 << 20},
 	}
-	infos := map[string]fsInfo{
-		"sr0":  {Type: fsISO9660, Label: "KILN"},
-		"sr1":  {Type: fsISO9660, Label: "config-2"},
-		"sr2":  {Type: fsISO9660, Label: "cidata"},
-		"vdb":  {Type: fsVFAT, Label: "cidata"},
-		"vdc1": {Type: fsXFS, Label: "CFG"},
+	infos := map[string]blockdev.FSInfo{
+		"sr0":  {Type: blockdev.FSISO9660, Label: "KILN"},
+		"sr1":  {Type: blockdev.FSISO9660, Label: "config-2"},
+		"sr2":  {Type: blockdev.FSISO9660, Label: "cidata"},
+		"vdb":  {Type: blockdev.FSVFAT, Label: "cidata"},
+		"vdc1": {Type: blockdev.FSXFS, Label: "CFG"},
 	}
-	probe := func(name string) (fsInfo, error) { return infos[name], nil }
+	probe := func(name string) (blockdev.FSInfo, error) { return infos[name], nil }
 	for _, tc := range []struct {
 		name  string
-		files []labelledFile
+		files []LabelledFile
 		want  string // device name, "" for none
 	}{
 		{"config drives in order", configDrives, "sr1"},
-		{"cidata on FAT", []labelledFile{{"cidata", "user-data"}}, "vdb"},
-		{"no medium", []labelledFile{{"KILN-NONE", "x"}}, ""},
-		{"unsupported filesystem", []labelledFile{{"CFG", "x"}}, ""},
+		{"cidata on FAT", []LabelledFile{{"cidata", "user-data"}}, "vdb"},
+		{"no medium", []LabelledFile{{"KILN-NONE", "x"}}, ""},
+		{"unsupported filesystem", []LabelledFile{{"CFG", "x"}}, ""},
 	} {
 		d, _, f, ok := findLabelled(devs, tc.files, probe)
 		if got := map[bool]string{true: d.Name}[ok]; got != tc.want {

@@ -1,4 +1,4 @@
-package earlyboot
+package ignition
 
 import (
 	"bytes"
@@ -10,27 +10,38 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/kilnproject/kiln/internal/contract/console"
 )
 
 // Ignition's files in the initramfs.
 const (
-	IgnitionBinary      = "/usr/bin/ignition"
-	ignitionCache       = "/run/ignition.json"     // the fetched config (Ignition's default)
-	ignitionState       = "/run/ignition/state"    // what Ignition fetched (Ignition's default)
-	ignitionUserConfig  = "/run/ignition/user.ign" // the system provider's config, first of SystemConfigDirs
-	ignitionCmdlineFile = RunDir + "/ignition.cmdline"
+	Binary             = "/usr/bin/ignition"
+	ignitionCache      = "/run/ignition.json"     // the fetched config (Ignition's default)
+	ignitionState      = "/run/ignition/state"    // what Ignition fetched (Ignition's default)
+	ignitionUserConfig = "/run/ignition/user.ign" // the system provider's config, first of SystemConfigDirs
 )
 
-// DefaultIgnitionTimeout bounds each Ignition stage.
-const DefaultIgnitionTimeout = 5 * time.Minute
+// DefaultTimeout bounds each Ignition stage.
+const DefaultTimeout = 5 * time.Minute
+
+// RunOptions are what Run needs from kiln-init.
+type RunOptions struct {
+	Root string // the root filesystem Ignition writes to (--root)
+	// Cmdline is the kernel command line Ignition sees, and CmdlineFile where it is written
+	// for Ignition (IGNITION_KERNEL_CMDLINE_PATH).
+	Cmdline, CmdlineFile string
+	Debug                bool         // pass on Ignition's DEBUG lines (kiln.debug)
+	Emit                 func(string) // prints a line on the console
+}
 
 // ignitionStages are the stages kiln-init runs: kiln has no disks, mount and umount stages
 // (its disk layout is fixed) and no kargs stage (the kernel command line is in the ESP).
 var ignitionStages = []string{"fetch", "files"}
 
-// runIgnition runs Ignition's stages against Sysroot. applied is false when Ignition found no
+// Run runs Ignition's stages against o.Root. applied is false when Ignition found no
 // user config at the source after all (an empty fw_cfg blob, say); the files stage is skipped then.
-func (b *boot) runIgnition(ctx context.Context, p ignitionPlan) (applied bool, err error) {
+func Run(ctx context.Context, p Plan, o RunOptions) (applied bool, err error) {
 	if err := os.MkdirAll("/run/ignition", 0o700); err != nil {
 		return false, err
 	}
@@ -39,11 +50,11 @@ func (b *boot) runIgnition(ctx context.Context, p ignitionPlan) (applied bool, e
 			return false, err
 		}
 	}
-	if err := os.WriteFile(ignitionCmdlineFile, []byte(b.cmd.ignitionCmdline()), 0o644); err != nil {
+	if err := os.WriteFile(o.CmdlineFile, []byte(o.Cmdline), 0o644); err != nil {
 		return false, err
 	}
 	for _, stage := range ignitionStages {
-		if err := b.ignitionStage(ctx, p.Platform, stage); err != nil {
+		if err := stageRun(ctx, o, p.Platform, stage); err != nil {
 			return false, err
 		}
 		if stage != "fetch" {
@@ -67,22 +78,22 @@ func (b *boot) runIgnition(ctx context.Context, p ignitionPlan) (applied bool, e
 	return true, nil
 }
 
-// ignitionStage runs one Ignition stage, passing its output to the console through an
+// stageRun runs one Ignition stage, passing its output to the console through an
 // ignitionFilter.
-func (b *boot) ignitionStage(ctx context.Context, platform, stage string) error {
-	ctx, cancel := context.WithTimeout(ctx, DefaultIgnitionTimeout)
+func stageRun(ctx context.Context, o RunOptions, platform, stage string) error {
+	ctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
 	defer cancel()
-	filter := &ignitionFilter{debug: b.cmd.Debug, emit: b.con.Raw}
-	cmd := exec.CommandContext(ctx, IgnitionBinary, "--platform="+platform, "--stage="+stage,
-		"--root="+Sysroot, "--log-to-stdout")
-	cmd.Env = append(os.Environ(), "IGNITION_KERNEL_CMDLINE_PATH="+ignitionCmdlineFile)
+	filter := &ignitionFilter{debug: o.Debug, emit: o.Emit}
+	cmd := exec.CommandContext(ctx, Binary, "--platform="+platform, "--stage="+stage,
+		"--root="+o.Root, "--log-to-stdout")
+	cmd.Env = append(os.Environ(), "IGNITION_KERNEL_CMDLINE_PATH="+o.CmdlineFile)
 	w := &lineWriter{fn: filter.line}
 	cmd.Stdout, cmd.Stderr = w, w
 	err := cmd.Run()
 	w.flush()
 	switch {
 	case ctx.Err() == context.DeadlineExceeded:
-		return fmt.Errorf("%w: stage %s did not finish within %s", ErrIgnition, stage, DefaultIgnitionTimeout)
+		return fmt.Errorf("%w: stage %s did not finish within %s", ErrIgnition, stage, DefaultTimeout)
 	case err != nil:
 		if last := filter.lastError(); last != "" {
 			return fmt.Errorf("%w: stage %s: %v: %s", ErrIgnition, stage, err, last)
@@ -162,14 +173,14 @@ func (f *ignitionFilter) line(s string) {
 		return
 	case strings.HasPrefix(s, "Full config:"):
 		f.hidden = true
-		f.emit(IgnitionLinePrefix + "(the full config is not shown: it may hold secrets)")
+		f.emit(console.IgnitionLinePrefix + "(the full config is not shown: it may hold secrets)")
 		return
 	case !f.debug && (strings.HasPrefix(s, "DEBUG") || isNoise(s)):
 		return
 	case strings.HasPrefix(s, "CRITICAL") || strings.HasPrefix(s, "ERROR"):
 		f.failures = append(f.failures, s)
 	}
-	f.emit(IgnitionLinePrefix + s)
+	f.emit(console.IgnitionLinePrefix + s)
 }
 
 // ignitionNoise are the INFO lines of Ignition's search for base and system configs in the

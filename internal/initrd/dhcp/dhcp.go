@@ -1,4 +1,4 @@
-package earlyboot
+package dhcp
 
 import (
 	"encoding/binary"
@@ -8,6 +8,8 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+
+	"github.com/kilnproject/kiln/internal/contract/bootargs"
 )
 
 // DHCPv4 (RFC 2131, options RFC 2132): the messages kiln-init's client sends and reads.
@@ -200,8 +202,8 @@ func parseDHCP(b []byte) (*dhcpMessage, error) {
 	return m, nil // no end option: accept what was there
 }
 
-// dhcpLease is what an ACK gave this client.
-type dhcpLease struct {
+// Lease is what an ACK gave this client.
+type Lease struct {
 	Addr      netip.Prefix // the address with the subnet's prefix length
 	Router    netip.Addr   // invalid without a router option
 	DNS       []netip.Addr
@@ -211,20 +213,45 @@ type dhcpLease struct {
 	MTU       int
 }
 
+// Describe is the console line of interface name configured with l; noGateway says the
+// router was left out (kiln.net.gateway=off).
+func (l Lease) Describe(name string, noGateway bool) string {
+	s := name + " " + l.Addr.String()
+	switch {
+	case l.Router.IsValid() && noGateway:
+		s += " (router " + l.Router.String() + " unused: " + bootargs.NetGateway + "=off)"
+	case l.Router.IsValid():
+		s += " via " + l.Router.String()
+	default:
+		s += " (no router)"
+	}
+	if len(l.DNS) > 0 {
+		var d []string
+		for _, a := range l.DNS {
+			d = append(d, a.String())
+		}
+		s += ", dns " + strings.Join(d, " ")
+	}
+	if l.LeaseTime > 0 {
+		s += fmt.Sprintf(", lease %s from %s", l.LeaseTime, l.Server)
+	}
+	return s
+}
+
 // leaseFrom reads the lease out of an ACK (or an OFFER). Without a subnet mask option the
 // mask is the classful default, as RFC 2132 suggests clients assume.
-func leaseFrom(m *dhcpMessage) (dhcpLease, error) {
+func leaseFrom(m *dhcpMessage) (Lease, error) {
 	if !m.YIAddr.Is4() || m.YIAddr.IsUnspecified() {
-		return dhcpLease{}, fmt.Errorf("%w: no address offered", ErrBadPacket)
+		return Lease{}, fmt.Errorf("%w: no address offered", ErrBadPacket)
 	}
 	bits := classfulBits(m.YIAddr)
 	if mask, ok := m.Options[optSubnetMask]; ok {
 		var err error
 		if bits, err = maskBits(mask); err != nil {
-			return dhcpLease{}, err
+			return Lease{}, err
 		}
 	}
-	l := dhcpLease{Addr: netip.PrefixFrom(m.YIAddr, bits), DNS: m.Options.addrs(optDNS), Domain: cleanDomain(m.Options[optDomainName])}
+	l := Lease{Addr: netip.PrefixFrom(m.YIAddr, bits), DNS: m.Options.addrs(optDNS), Domain: cleanDomain(m.Options[optDomainName])}
 	l.Router, _ = m.Options.addr(optRouter)
 	l.Server, _ = m.Options.addr(optServerID)
 	if s, ok := m.Options.uint32(optLeaseTime); ok {
@@ -263,19 +290,6 @@ func maskBits(mask []byte) (int, error) {
 // prefixMask is the IPv4 netmask of a prefix length.
 func prefixMask(bits int) netip.Addr {
 	return netip.AddrFrom4([4]byte(net.CIDRMask(bits, 32)))
-}
-
-// broadcastAddr is the subnet's broadcast address (the address itself for /31 and /32).
-func broadcastAddr(p netip.Prefix) netip.Addr {
-	if p.Bits() >= 31 {
-		return p.Addr()
-	}
-	a := p.Addr().As4()
-	m := net.CIDRMask(p.Bits(), 32)
-	for i := range a {
-		a[i] |= ^m[i]
-	}
-	return netip.AddrFrom4(a)
 }
 
 // classfulBits is the prefix length of the address's class (A /8, B /16, else /24).

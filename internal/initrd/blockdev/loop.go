@@ -1,4 +1,4 @@
-package earlyboot
+package blockdev
 
 import (
 	"context"
@@ -8,19 +8,21 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/kilnproject/kiln/internal/common/poll"
+	"github.com/kilnproject/kiln/internal/contract/bootmedia"
 	"golang.org/x/sys/unix"
 )
 
 // loopNodeTimeout bounds the wait for devtmpfs to create a new loop device's node.
 const loopNodeTimeout = 5 * time.Second
 
-// attachLoop attaches file read-only to a free loop device and returns the device, open. The
+// AttachLoop attaches file read-only to a free loop device and returns the device, open. The
 // device detaches itself when its last user goes away (LO_FLAGS_AUTOCLEAR): the caller closes
 // it only once the device is mounted, which keeps it.
-func attachLoop(ctx context.Context, file string) (*os.File, error) {
+func AttachLoop(ctx context.Context, file string) (*os.File, error) {
 	ctl, err := os.OpenFile("/dev/loop-control", os.O_RDWR, 0)
 	if err != nil {
-		return nil, fmt.Errorf("attach %s to a loop device: %w (is the loop module in %s?)", file, err, ModuleListFile)
+		return nil, fmt.Errorf("attach %s to a loop device: %w (is the loop module in %s?)", file, err, bootmedia.InitramfsModuleList)
 	}
 	defer ctl.Close()
 	n, err := unix.IoctlRetInt(int(ctl.Fd()), unix.LOOP_CTL_GET_FREE)
@@ -29,15 +31,13 @@ func attachLoop(ctx context.Context, file string) (*os.File, error) {
 	}
 	dev := fmt.Sprintf("/dev/loop%d", n)
 	var loop *os.File
-	ctx, cancel := context.WithTimeout(ctx, loopNodeTimeout)
-	defer cancel()
-	err = poll(ctx, dev, func() (bool, error) {
+	err = poll.Until(ctx, poll.Every(PollInterval).Within(loopNodeTimeout), func(context.Context) error {
 		var err error
 		loop, err = os.OpenFile(dev, os.O_RDWR, 0)
-		return err == nil, err
+		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("attach %s: %w", file, err)
+		return nil, fmt.Errorf("attach %s: wait for %s: %w", file, dev, err)
 	}
 	backing, err := os.Open(file)
 	if err != nil {
