@@ -13,6 +13,7 @@ import (
 	"github.com/kilnproject/kiln/internal/cluster/config"
 	"github.com/kilnproject/kiln/internal/cluster/nodeconfig"
 	"github.com/kilnproject/kiln/internal/cluster/token"
+	"github.com/kilnproject/kiln/internal/common/linelog"
 )
 
 // Files of the agent's own on the node.
@@ -95,6 +96,19 @@ func (n *Node) report(level slog.Level, line, msg string, attrs ...any) {
 	if n.Log != nil {
 		n.Log.Log(context.Background(), level, msg, attrs...)
 	}
+}
+
+// teeToConsole is n.Log for a library that logs through a *slog.Logger (the pod routes): each
+// record goes to the journal with its fields and to the console as prefix+message.
+func (n *Node) teeToConsole(prefix string) *slog.Logger {
+	handlers := []slog.Handler{}
+	if n.Log != nil {
+		handlers = append(handlers, n.Log.Handler())
+	}
+	if n.Console != nil {
+		handlers = append(handlers, linelog.NewHandler(n.Console, prefix))
+	}
+	return slog.New(slog.NewMultiHandler(handlers...))
 }
 
 func (n *Node) isControlPlane() bool {

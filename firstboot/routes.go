@@ -25,6 +25,6 @@ func KeepRoutes(ctx context.Context, n *Node) error {
 	}
 	n.Log.Info("keeping pod routes", "node", name, "config", nodeconfig.NodeConfigPath)
 	k := &podroutes.Keeper{Client: client, Table: podroutes.IPRoute{}, Self: name, Interval: podroutes.DefaultInterval,
-		Log: n.Log, Report: func(msg string) { n.say("[routes] %s", msg) }}
+		Log: n.teeToConsole("[routes] ")}
 	return k.Keep(ctx)
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
@@ -29,8 +30,8 @@ type Options struct {
 	KilnBinDir string
 	// WorkDir is scratch space ("" means a temporary directory, removed afterwards).
 	WorkDir string
-	// Progress receives a line per step; nil discards them.
-	Progress func(step, total int, what string)
+	// Log receives a line per step ("[3/7] squashfs (4.1s)"); nil discards them.
+	Log *slog.Logger
 }
 
 // Output is one file or directory a build wrote.
@@ -72,11 +73,15 @@ func Build(ctx context.Context, o Options) ([]Output, error) {
 	}
 	total := 4 + len(formats)
 	step := 0
+	log := o.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	start := time.Now()
 	progress := func(what string) {
 		step++
-		if o.Progress != nil {
-			o.Progress(step, total, what)
-		}
+		log.Info(fmt.Sprintf("[%d/%d] %s (%s)", step, total, what, time.Since(start).Round(100*time.Millisecond)),
+			"step", step, "total", total)
 	}
 	mtime := time.Unix(o.Epoch, 0).UTC()
 

@@ -14,6 +14,7 @@ import (
 	"github.com/kilnproject/kiln/internal/build/artifacts"
 	"github.com/kilnproject/kiln/internal/build/artifactstore"
 	"github.com/kilnproject/kiln/internal/build/envexpand"
+	"github.com/kilnproject/kiln/internal/common/linelog"
 )
 
 func newArtifactsCommand() *cobra.Command {
@@ -67,7 +68,7 @@ SOURCE_DATE_EPOCH sets the creation time of built images (default 0).`,
 				fmt.Fprintf(cmd.ErrOrStderr(), "kiln: warning: ignoring the previous lock: %v\n", err)
 			}
 			if !quiet {
-				r.Log = func(format string, args ...any) { fmt.Fprintf(cmd.OutOrStdout(), format+"\n", args...) }
+				r.Log = linelog.New(cmd.OutOrStdout())
 			}
 			start := time.Now()
 			l, err := r.Resolve(cmd.Context(), m)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/kilnproject/kiln/imagebuild"
 	"github.com/kilnproject/kiln/internal/build/profile"
+	"github.com/kilnproject/kiln/internal/common/linelog"
 )
 
 func newBuildCommand() *cobra.Command {
@@ -54,9 +55,7 @@ Exit codes: 0 built, 1 failed (nothing is left half-written), 2 wrong usage.`,
 			o := imagebuild.Options{Profile: p, OutDir: out, Formats: fmts, Epoch: epoch.Unix(), KilnBinDir: kilnBin}
 			start := time.Now()
 			if !quiet {
-				o.Progress = func(step, total int, what string) {
-					fmt.Fprintf(cmd.OutOrStdout(), "[%d/%d] %s (%s)\n", step, total, what, time.Since(start).Round(100*time.Millisecond))
-				}
+				o.Log = linelog.New(cmd.OutOrStdout())
 			}
 			outs, err := imagebuild.Build(cmd.Context(), o)
 			if err != nil {

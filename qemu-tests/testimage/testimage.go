@@ -3,8 +3,10 @@
 package testimage
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,10 +14,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/kilnproject/kiln/imagebuild"
 	"github.com/kilnproject/kiln/internal/build/profile"
+	"github.com/kilnproject/kiln/internal/common/linelog"
 	"github.com/kilnproject/kiln/internal/contract/bootargs"
 )
 
@@ -149,13 +151,13 @@ func buildProfile(name, lock, store, out string, log *[]string) ([]imagebuild.Ou
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("build kiln-init and kiln-agent: %v: %s", err, b)
 	}
-	start := time.Now()
-	return imagebuild.Build(context.Background(), imagebuild.Options{
+	var steps bytes.Buffer
+	outs, err := imagebuild.Build(context.Background(), imagebuild.Options{
 		Profile: p, OutDir: out, Epoch: 1700000000, KilnBinDir: bin,
-		Progress: func(step, total int, what string) {
-			*log = append(*log, "build "+name+": "+what+" ("+time.Since(start).Round(time.Second).String()+")")
-		},
+		Log: slog.New(linelog.NewHandler(&steps, "build "+name+": ")),
 	})
+	*log = append(*log, strings.Split(strings.TrimSuffix(steps.String(), "\n"), "\n")...)
+	return outs, err
 }
 
 // KernelOptions is the kernel command line the image's loader entry carries, as the PXE

@@ -76,8 +76,8 @@ type Table interface {
 	Delete(ctx context.Context, cidr string) error
 }
 
-// Sync makes the table hold exactly want among kiln's routes. report hears each change.
-func Sync(ctx context.Context, t Table, want []Route, report func(msg string)) error {
+// Sync makes the table hold exactly want among kiln's routes, logging each change to log.
+func Sync(ctx context.Context, t Table, want []Route, log *slog.Logger) error {
 	have, err := t.List(ctx)
 	if err != nil {
 		return err
@@ -91,14 +91,14 @@ func Sync(ctx context.Context, t Table, want []Route, report func(msg string)) e
 		if err := t.Replace(ctx, r); err != nil {
 			return err
 		}
-		report(fmt.Sprintf("route %s via %s", r.CIDR, r.Via))
+		log.Info(fmt.Sprintf("route %s via %s", r.CIDR, r.Via), "cidr", r.CIDR, "via", r.Via)
 	}
 	for cidr := range have {
 		if !keep[cidr] {
 			if err := t.Delete(ctx, cidr); err != nil {
 				return err
 			}
-			report(fmt.Sprintf("route %s removed: its node left", cidr))
+			log.Info(fmt.Sprintf("route %s removed: its node left", cidr), "cidr", cidr)
 		}
 	}
 	return nil
@@ -111,33 +111,27 @@ type Keeper struct {
 	// Self is this node's name: it needs no route to its own pods.
 	Self     string
 	Interval time.Duration
-	Log      *slog.Logger
-	// Report hears every change and every new error, for the console.
-	Report func(msg string)
+	// Log hears every change and every new error (the agent tees it to the console).
+	Log *slog.Logger
 }
 
 // Keep syncs the routes every Interval until ctx ends. Errors are logged and retried: a
 // control plane that is briefly away must not take the routes with it.
 func (k *Keeper) Keep(ctx context.Context) error {
 	lastErr := ""
-	report := func(msg string) {
-		k.Log.Info(msg, "node", k.Self)
-		if k.Report != nil {
-			k.Report(msg)
-		}
-	}
+	log := k.Log.With("node", k.Self)
 	for {
 		nodes, err := k.Client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
 		if err == nil {
-			err = Sync(ctx, k.Table, Wanted(nodes.Items, k.Self), report)
+			err = Sync(ctx, k.Table, Wanted(nodes.Items, k.Self), log)
 		}
 		switch {
 		case err != nil && ctx.Err() == nil && err.Error() != lastErr:
 			lastErr = err.Error()
-			report("pod routes not synced: " + lastErr)
+			log.Warn("pod routes not synced: " + lastErr)
 		case err == nil && lastErr != "":
 			lastErr = ""
-			report("pod routes synced again")
+			log.Info("pod routes synced again")
 		}
 		select {
 		case <-ctx.Done():

@@ -3,10 +3,13 @@ package podroutes
 import (
 	"context"
 	"reflect"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kilnproject/kiln/internal/common/linelog"
 )
 
 func node(name, ip, cidr string) corev1.Node {
@@ -49,15 +52,16 @@ func (f *fakeTable) Delete(_ context.Context, c string) error { delete(f.routes,
 func TestSync(t *testing.T) {
 	tab := &fakeTable{routes: map[string]string{"10.244.5.0/24": "192.168.100.15", "10.244.1.0/24": "192.168.100.99"}}
 	want := []Route{{CIDR: "10.244.0.0/24", Via: "192.168.100.10"}, {CIDR: "10.244.1.0/24", Via: "192.168.100.11"}}
-	var changes []string
-	if err := Sync(context.Background(), tab, want, func(m string) { changes = append(changes, m) }); err != nil {
+	var changes strings.Builder
+	if err := Sync(context.Background(), tab, want, linelog.New(&changes)); err != nil {
 		t.Fatal(err)
 	}
 	exp := map[string]string{"10.244.0.0/24": "192.168.100.10", "10.244.1.0/24": "192.168.100.11"}
 	if !reflect.DeepEqual(tab.routes, exp) {
 		t.Errorf("routes = %v, want %v", tab.routes, exp)
 	}
-	if len(changes) != 3 {
-		t.Errorf("reported %q, want 3 changes", changes)
+	lines := strings.Split(strings.TrimSpace(changes.String()), "\n")
+	if len(lines) != 3 || !strings.Contains(changes.String(), "route 10.244.5.0/24 removed: its node left") {
+		t.Errorf("reported %q, want 3 changes", lines)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"time"
 
@@ -26,7 +27,7 @@ type Resolver struct {
 	// Created is the creation time of built images (SOURCE_DATE_EPOCH).
 	Created time.Time
 	// Log receives one line per artifact; nil discards them.
-	Log func(format string, args ...any)
+	Log *slog.Logger
 	// SourceOptions are passed to every source (an HTTP client, a platform).
 	SourceOptions []source.Option
 }
@@ -49,7 +50,7 @@ func (r *Resolver) Resolve(ctx context.Context, m *Manifest) (*artifactstore.Loc
 			return nil, err
 		}
 		lock.Set(e)
-		r.logf("[%d/%d] %-30s %s  %s  %s", step, total, a.Name, short(e.SHA256), size(e.Size), since(start))
+		r.logf(fmt.Sprintf("[%d/%d] %-30s %s  %s  %s", step, total, a.Name, short(e.SHA256), size(e.Size), since(start)), a.Name, e)
 	}
 	for _, a := range m.Artifacts {
 		if a.Build == nil {
@@ -66,7 +67,7 @@ func (r *Resolver) Resolve(ctx context.Context, m *Manifest) (*artifactstore.Loc
 		if built {
 			verb = "built"
 		}
-		r.logf("[%d/%d] %-30s %s  %s  %s (%s)", step, total, a.Name, short(e.SHA256), size(e.Size), verb, since(start))
+		r.logf(fmt.Sprintf("[%d/%d] %-30s %s  %s  %s (%s)", step, total, a.Name, short(e.SHA256), size(e.Size), verb, since(start)), a.Name, e)
 	}
 	if err := lock.Validate(); err != nil {
 		return nil, err
@@ -192,9 +193,10 @@ func (r *Resolver) buildImage(ctx context.Context, a Artifact, lock *artifactsto
 	return r.Store.Put(ctx, a.Name, &source.File{Path: tmp.Name()}, "")
 }
 
-func (r *Resolver) logf(format string, args ...any) {
+// logf logs one artifact's line with its name and digest as fields.
+func (r *Resolver) logf(line, name string, e artifactstore.Entry) {
 	if r.Log != nil {
-		r.Log(format, args...)
+		r.Log.Info(line, "artifact", name, "sha256", e.SHA256, "size", e.Size)
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/kilnproject/kiln/internal/build/artifactstore"
 	"github.com/kilnproject/kiln/internal/build/elfdeps"
 	"github.com/kilnproject/kiln/internal/build/ociarchive"
+	"github.com/kilnproject/kiln/internal/common/linelog"
 )
 
 // hostRootfsTar writes a tarball holding /usr/bin/ls of this machine with the libraries it
@@ -124,8 +125,8 @@ func newFixture(t *testing.T, served, declared []byte) *fixture {
 func TestResolveBuildsAndReusesImages(t *testing.T) {
 	body := []byte("containerd binary")
 	fx := newFixture(t, body, body)
-	var logs []string
-	r := &Resolver{Store: fx.store, Created: time.Unix(1700000000, 0), Log: func(f string, a ...any) { logs = append(logs, fmt.Sprintf(f, a...)) }}
+	var logged strings.Builder
+	r := &Resolver{Store: fx.store, Created: time.Unix(1700000000, 0), Log: linelog.New(&logged)}
 	lock, err := r.Resolve(context.Background(), fx.manifest)
 	if err != nil {
 		t.Fatalf("Resolve: %v", err)
@@ -159,8 +160,11 @@ func TestResolveBuildsAndReusesImages(t *testing.T) {
 	}
 
 	// A second run with the first lock fetches nothing over the network and builds nothing.
+	if !strings.Contains(logged.String(), "  built (") {
+		t.Errorf("the first run logged no build:\n%s", logged.String())
+	}
 	r2 := &Resolver{Store: fx.store, Created: r.Created, Previous: lock}
-	logs = nil
+	logged.Reset()
 	r2.Log = r.Log
 	lock2, err := r2.Resolve(context.Background(), fx.manifest)
 	if err != nil {
@@ -169,8 +173,8 @@ func TestResolveBuildsAndReusesImages(t *testing.T) {
 	if n := fx.requests.Load(); n != 1 {
 		t.Errorf("the download was requested %d times, want 1", n)
 	}
-	for _, l := range logs {
-		if strings.Contains(l, "(built)") {
+	for _, l := range strings.Split(logged.String(), "\n") {
+		if strings.Contains(l, "  built (") {
 			t.Errorf("second run rebuilt: %s", l)
 		}
 	}
