@@ -1,16 +1,14 @@
 package main
 
 import (
-	"archive/tar"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
-	"path"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/partial"
@@ -92,32 +90,9 @@ func recompressArchive(src, dst string, to ociimage.Compression) (recompressed, 
 	return out, writeArchive(dst, img, out.ref)
 }
 
-// readLayout returns the regular files of an OCI archive by cleaned name.
+// readLayout returns the regular files of an OCI archive by cleaned name, layers included.
 func readLayout(file string) (map[string][]byte, error) {
-	f, err := os.Open(file)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	files := map[string][]byte{}
-	tr := tar.NewReader(f)
-	for {
-		hdr, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			return files, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		if hdr.Typeflag != tar.TypeReg {
-			continue
-		}
-		data, err := io.ReadAll(tr)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", hdr.Name, err)
-		}
-		files[path.Clean(hdr.Name)] = data
-	}
+	return ociarchive.ReadFiles(file, func(string) bool { return true }, math.MaxInt64)
 }
 
 // writeArchive writes img as kiln writes image archives (ociarchive.Write), named ref.

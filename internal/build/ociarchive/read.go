@@ -136,9 +136,15 @@ func readBlobs(path string, descs []v1.Descriptor) (map[v1.Hash][]byte, error) {
 	return blobs, nil
 }
 
-// readEntries reads the regular files of the archive whose cleaned names are in want ("./x"
-// and "x" are the same entry). Other entries are skipped without being read.
+// readEntries reads the metadata files of the archive whose cleaned names are in want.
 func readEntries(file string, want map[string]bool) (map[string][]byte, error) {
+	return ReadFiles(file, func(name string) bool { return want[name] }, maxMetadataSize)
+}
+
+// ReadFiles reads the regular files of a tar archive for which want(name) holds, keyed by
+// cleaned name ("./x" and "x" are the same entry); other entries are skipped without being
+// read. A wanted file over maxSize bytes is an error.
+func ReadFiles(file string, want func(name string) bool, maxSize int64) (map[string][]byte, error) {
 	f, err := os.Open(file)
 	if err != nil {
 		return nil, err
@@ -155,11 +161,11 @@ func readEntries(file string, want map[string]bool) (map[string][]byte, error) {
 			return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 		}
 		name := path.Clean(hdr.Name)
-		if hdr.Typeflag != tar.TypeReg || !want[name] {
+		if hdr.Typeflag != tar.TypeReg || !want(name) {
 			continue
 		}
-		if hdr.Size > maxMetadataSize {
-			return nil, fmt.Errorf("%w: %s is %d bytes, more than the %d allowed", ErrInvalid, name, hdr.Size, maxMetadataSize)
+		if hdr.Size > maxSize {
+			return nil, fmt.Errorf("%w: %s is %d bytes, more than the %d allowed", ErrInvalid, name, hdr.Size, maxSize)
 		}
 		data, err := io.ReadAll(tr)
 		if err != nil {
