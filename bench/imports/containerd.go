@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/kilnproject/kiln/internal/common/poll"
 )
 
 // How long containerd gets to serve its socket, and to exit after SIGTERM before SIGKILL.
@@ -104,22 +106,21 @@ func startDaemon(ctx context.Context, bin binaries, dir string) (*daemon, error)
 
 // waitReady waits until the socket exists and `ctr version` gets an answer through it.
 func (d *daemon) waitReady(ctx context.Context) error {
-	deadline := time.Now().Add(readyTimeout)
-	for {
-		if _, err := os.Stat(d.socket); err == nil && d.ctr(ctx, "version").Run() == nil {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("containerd did not answer on %s within %s; its log ends:\n%s", d.socket, readyTimeout, d.logTail())
-		}
+	err := poll.Until(ctx, poll.Every(50*time.Millisecond).Within(readyTimeout), func(ctx context.Context) error {
 		select {
 		case <-d.exited:
-			return fmt.Errorf("containerd exited before answering (%s); its log ends:\n%s", d.cmd.ProcessState, d.logTail())
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(50 * time.Millisecond):
+			return poll.Stop(fmt.Errorf("containerd exited before answering (%s); its log ends:\n%s", d.cmd.ProcessState, d.logTail()))
+		default:
 		}
+		if _, err := os.Stat(d.socket); err != nil {
+			return err
+		}
+		return d.ctr(ctx, "version").Run()
+	})
+	if errors.Is(err, poll.ErrTimeout) {
+		return fmt.Errorf("containerd did not answer on %s: %w; its log ends:\n%s", d.socket, err, d.logTail())
 	}
+	return err
 }
 
 // stop stops containerd by its PID: SIGTERM, then SIGKILL after stopTimeout.

@@ -13,16 +13,19 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
+
+	"github.com/kilnproject/kiln/internal/common/poll"
 )
 
-const poll = 2 * time.Second
+// pollInterval is the time between two looks at the cluster.
+const pollInterval = 2 * time.Second
 
 // WaitNodesReady waits until every name is a Ready Node, calling ready once for each as it
 // becomes Ready.
 func WaitNodesReady(ctx context.Context, c kubernetes.Interface, names []string, ready func(name string)) error {
 	seen := map[string]bool{}
-	var last string
-	for {
+	err := poll.Until(ctx, poll.Every(pollInterval), func(ctx context.Context) error {
+		var last error
 		for _, name := range names {
 			if seen[name] {
 				continue
@@ -30,25 +33,22 @@ func WaitNodesReady(ctx context.Context, c kubernetes.Interface, names []string,
 			node, err := c.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
 			switch {
 			case err != nil:
-				last = fmt.Sprintf("%s: %v", name, err)
+				last = fmt.Errorf("%s: %w", name, err)
 			case nodeReady(node):
 				seen[name] = true
 				if ready != nil {
 					ready(name)
 				}
 			default:
-				last = name + " is not Ready"
+				last = fmt.Errorf("%s is not Ready", name)
 			}
 		}
-		if len(seen) == len(names) {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("nodes not Ready: %s: %w", last, ctx.Err())
-		case <-time.After(poll):
-		}
+		return last
+	})
+	if err != nil {
+		return fmt.Errorf("nodes not Ready: %w", err)
 	}
+	return nil
 }
 
 func nodeReady(n *corev1.Node) bool {
@@ -62,23 +62,20 @@ func nodeReady(n *corev1.Node) bool {
 
 // WaitCoreDNS waits until CoreDNS has a Ready pod for each of its replicas.
 func WaitCoreDNS(ctx context.Context, c kubernetes.Interface) error {
-	var last string
-	for {
+	err := poll.Until(ctx, poll.Every(pollInterval), func(ctx context.Context) error {
 		d, err := c.AppsV1().Deployments(metav1.NamespaceSystem).Get(ctx, "coredns", metav1.GetOptions{})
 		switch {
 		case err != nil:
-			last = err.Error()
+			return err
 		case d.Spec.Replicas != nil && d.Status.ReadyReplicas == *d.Spec.Replicas:
 			return nil
-		default:
-			last = fmt.Sprintf("%d of %d replicas Ready", d.Status.ReadyReplicas, ptr.Deref(d.Spec.Replicas, 0))
 		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("CoreDNS not Ready: %s: %w", last, ctx.Err())
-		case <-time.After(poll):
-		}
+		return fmt.Errorf("%d of %d replicas Ready", d.Status.ReadyReplicas, ptr.Deref(d.Spec.Replicas, 0))
+	})
+	if err != nil {
+		return fmt.Errorf("CoreDNS not Ready: %w", err)
 	}
+	return nil
 }
 
 // netcheckAttempts is how many times NetcheckPod runs the check before it fails, and
@@ -136,33 +133,30 @@ func netcheckOnce(ctx context.Context, c kubernetes.Interface, node string) (str
 	if err := pods.Delete(ctx, pod.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
 		return "", err
 	}
-	for {
+	err := poll.Until(ctx, poll.Every(pollInterval), func(ctx context.Context) error {
 		_, err := pods.Create(ctx, pod, metav1.CreateOptions{})
-		if err == nil {
-			break
-		}
 		// The default service account appears shortly after the namespace controller runs.
-		if !apierrors.IsAlreadyExists(err) && !strings.Contains(err.Error(), "serviceaccount") {
-			return "", fmt.Errorf("create pod %s: %w", pod.Name, err)
+		if err != nil && !apierrors.IsAlreadyExists(err) && !strings.Contains(err.Error(), "serviceaccount") {
+			return poll.Stop(err)
 		}
-		select {
-		case <-ctx.Done():
-			return "", fmt.Errorf("create pod %s: %w", pod.Name, err)
-		case <-time.After(poll):
-		}
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("create pod %s: %w", pod.Name, err)
 	}
 	var phase corev1.PodPhase
-	for phase != corev1.PodSucceeded && phase != corev1.PodFailed {
-		select {
-		case <-ctx.Done():
-			return "", fmt.Errorf("pod %s still %s: %w", pod.Name, phase, ctx.Err())
-		case <-time.After(poll):
-		}
+	err = poll.Until(ctx, poll.Every(pollInterval), func(ctx context.Context) error {
 		got, err := pods.Get(ctx, pod.Name, metav1.GetOptions{})
 		if err != nil {
-			continue
+			return err
 		}
-		phase = got.Status.Phase
+		if phase = got.Status.Phase; phase == corev1.PodSucceeded || phase == corev1.PodFailed {
+			return nil
+		}
+		return fmt.Errorf("pod %s is %s", pod.Name, phase)
+	})
+	if err != nil {
+		return "", err
 	}
 	logs, err := podLog(ctx, c, pod.Name)
 	if err != nil {

@@ -94,23 +94,6 @@ func (f *fetcher) get(ctx context.Context) (map[string]string, error) {
 
 func (f *fetcher) close() { f.client.CloseIdleConnections() }
 
-// poll calls try at once and then every interval until it reports done or fails, or ctx ends.
-func poll(ctx context.Context, interval time.Duration, try func(context.Context) (done bool, err error)) error {
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
-	for {
-		done, err := try(ctx)
-		if done || err != nil {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-tick.C:
-		}
-	}
-}
-
 // retryLog logs why a read is retried: at Info when the reason changes, at Debug otherwise, so
 // a long wait does not flood the journal.
 type retryLog struct {

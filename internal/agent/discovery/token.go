@@ -16,6 +16,7 @@ import (
 
 	"github.com/kilnproject/kiln/internal/cluster/kubeconfig"
 	"github.com/kilnproject/kiln/internal/cluster/pin"
+	"github.com/kilnproject/kiln/internal/common/poll"
 )
 
 // Defaults of TokenOptions, as kubeadm's (timeouts.discovery and DiscoveryRetryInterval).
@@ -148,27 +149,24 @@ func (o *TokenOptions) complete() (id, secret, host string, err error) {
 
 // waitForSignature reads cluster-info until it carries a signature for token id.
 func waitForSignature(ctx context.Context, f *fetcher, id string, o *TokenOptions, log *slog.Logger) (map[string]string, error) {
-	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
-	defer cancel()
 	var data map[string]string
-	var last error // why the latest read was not enough
 	retry := retryLog{log: log, msg: "[discovery] cluster-info not ready, retrying"}
-	err := poll(ctx, o.Interval, func(ctx context.Context) (bool, error) {
+	err := poll.Until(ctx, poll.Every(o.Interval).Within(o.Timeout), func(ctx context.Context) error {
 		d, err := f.get(ctx)
 		switch {
-		case err != nil && ctx.Err() != nil:
-			return false, nil // cut short by the deadline: keep the previous reason
 		case err != nil:
-			last = err
 		case d[bootstrapapi.JWSSignatureKeyPrefix+id] == "":
-			last = ErrNoSignature
+			err = ErrNoSignature
 		default:
 			data = d
-			return true, nil
+			return nil
 		}
-		retry.note(ctx, last)
-		return false, nil
+		if ctx.Err() == nil { // a read cut short by the deadline says nothing new
+			retry.note(ctx, err)
+		}
+		return err
 	})
+	last := lastAnswer(err)
 	switch {
 	case err == nil:
 		return data, nil
@@ -184,30 +182,34 @@ func waitForSignature(ctx context.Context, f *fetcher, id string, o *TokenOption
 	}
 }
 
+// lastAnswer is the last try's error kept in a poll timeout, or nil.
+func lastAnswer(err error) error {
+	if te, ok := errors.AsType[*poll.TimeoutError](err); ok {
+		return te.Last
+	}
+	return nil
+}
+
 // readVerified reads cluster-info over TLS verified with the pinned CA and returns its
 // kubeconfig.
 func readVerified(ctx context.Context, f *fetcher, o *TokenOptions, log *slog.Logger) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
-	defer cancel()
 	var kc string
-	var last error
 	retry := retryLog{log: log, msg: "[discovery] verified read of cluster-info failed, retrying"}
-	err := poll(ctx, o.Interval, func(ctx context.Context) (bool, error) {
+	err := poll.Until(ctx, poll.Every(o.Interval).Within(o.Timeout), func(ctx context.Context) error {
 		d, err := f.get(ctx)
-		var verr *tls.CertificateVerificationError
-		switch {
-		case errors.As(err, &verr):
-			return false, fmt.Errorf("%w (endpoint %s): %w", ErrUntrustedServer, o.Endpoint, err)
-		case err != nil && ctx.Err() != nil:
-			return false, nil // cut short by the deadline: keep the previous reason
-		case err != nil:
-			last = err
-			retry.note(ctx, err)
-			return false, nil
+		if verr, ok := errors.AsType[*tls.CertificateVerificationError](err); ok {
+			return poll.Stop(fmt.Errorf("%w (endpoint %s): %w", ErrUntrustedServer, o.Endpoint, verr))
+		}
+		if err != nil {
+			if ctx.Err() == nil { // a read cut short by the deadline says nothing new
+				retry.note(ctx, err)
+			}
+			return err
 		}
 		kc = d[bootstrapapi.KubeConfigKey]
-		return true, nil
+		return nil
 	})
+	last := lastAnswer(err)
 	switch {
 	case err == nil:
 		return kc, nil
