@@ -144,3 +144,9 @@ func Under(groups []string, prefixes ...string) func(string) bool {
 		return false
 	}
 }
+
+// Except returns a predicate that allows every package but kiln's under each of groups.
+func Except(groups ...string) func(string) bool {
+	deny := Under(groups)
+	return func(path string) bool { return !deny(path) }
+}

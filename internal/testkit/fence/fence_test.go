@@ -15,6 +15,16 @@ var rules = []Rule{
 			"golang.org/x/sys/", "github.com/diskfs/go-diskfs/partition/", "github.com/diskfs/go-diskfs/backend", "github.com/google/uuid")},
 	{Root: Module + "/cmd/kiln-pause", NoCgo: true, Allow: Under(nil)},
 	{Root: Module + "/internal/cluster/token", NoCgo: true, Allow: Under([]string{"internal/common"})},
+	// The agent never carries the build side, the CLI never the agent's packages, and no
+	// program the test kit.
+	{Root: Module + "/cmd/kiln-agent", Allow: Except("internal/build", "imagebuild", "internal/initrd", "internal/testkit")},
+	{Root: Module + "/cmd/kiln", Allow: Except("internal/agent", "firstboot", "internal/initrd", "internal/testkit")},
+}
+
+// groupRules hold for every package of a group: what the CLI and the agent share depends on
+// neither of them.
+var groupRules = map[string]func(string) bool{
+	"internal/cluster": Except("internal/build", "imagebuild", "internal/agent", "firstboot", "internal/initrd", "internal/testkit"),
 }
 
 // bottom lists the groups at the bottom of the graph, with what each may import besides the
@@ -32,6 +42,11 @@ func TestDependencyFence(t *testing.T) {
 	}
 	all := rules
 	for path := range g {
+		for group, allow := range groupRules {
+			if strings.HasPrefix(path, Module+"/"+group+"/") {
+				all = append(all, Rule{Root: path, Allow: allow})
+			}
+		}
 		for group, allow := range bottom {
 			if strings.HasPrefix(path, Module+"/"+group+"/") {
 				all = append(all, Rule{Root: path, NoCgo: true, Allow: allow})
