@@ -10,6 +10,7 @@ import (
 	"github.com/kilnproject/kiln/internal/cluster/config"
 	"github.com/kilnproject/kiln/internal/contract/kubeadm"
 	"github.com/kilnproject/kiln/internal/testkit/golden"
+	corev1 "k8s.io/api/core/v1"
 )
 
 func testInputs(t *testing.T) *Inputs {
@@ -114,5 +115,25 @@ func TestNeedsNode(t *testing.T) {
 	in.NodeName = ""
 	if _, err := StaticPods(in); err == nil {
 		t.Error("StaticPods without a node name succeeded")
+	}
+}
+
+// A slow machine gets about ten minutes to start each component before kubelet restarts it
+// (kubeadm's startup budget, about 4 minutes, is below what a TCG control plane needs), while
+// a started component keeps kubeadm's liveness budget.
+func TestProbeBudgetsForSlowMachines(t *testing.T) {
+	pods, err := StaticPods(testInputs(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seconds := func(p *corev1.Probe) int32 { return p.InitialDelaySeconds + p.FailureThreshold*p.PeriodSeconds }
+	for _, p := range pods {
+		c := p.Spec.Containers[0]
+		if c.StartupProbe == nil || seconds(c.StartupProbe) < 600 {
+			t.Errorf("%s: startup probe %+v allows less than 10 minutes", p.Name, c.StartupProbe)
+		}
+		if c.LivenessProbe == nil || seconds(c.LivenessProbe) != 90 || c.LivenessProbe.TimeoutSeconds != 15 {
+			t.Errorf("%s: liveness probe %+v is not kubeadm's (10 s + 8 × 10 s, 15 s timeout)", p.Name, c.LivenessProbe)
+		}
 	}
 }

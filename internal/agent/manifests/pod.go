@@ -55,9 +55,9 @@ func pod(c component) *corev1.Pod {
 		Command:         c.command,
 		Ports:           []corev1.ContainerPort{{Name: probePortName, ContainerPort: c.port, Protocol: corev1.ProtocolTCP}},
 		Resources:       corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(c.cpu)}},
-		LivenessProbe:   httpProbe(c.probes, c.probes.livenessPath, 10, 15, 8, 10),
-		ReadinessProbe:  httpProbe(c.probes, c.probes.readinessPath, 0, 15, 3, 1),
-		StartupProbe:    httpProbe(c.probes, c.probes.startupPath, 10, 15, 24, 10),
+		LivenessProbe:   httpProbe(c.probes, c.probes.livenessPath, livenessBudget),
+		ReadinessProbe:  httpProbe(c.probes, c.probes.readinessPath, readinessBudget),
+		StartupProbe:    httpProbe(c.probes, c.probes.startupPath, startupBudget),
 	}
 	if c.memory != "" {
 		container.Resources.Requests[corev1.ResourceMemory] = resource.MustParse(c.memory)
@@ -91,8 +91,30 @@ func pod(c component) *corev1.Pod {
 	}
 }
 
-// httpProbe is kubeadm's createHTTPProbe; it returns nil for an empty path.
-func httpProbe(p probes, path string, initialDelay, timeout, failureThreshold, period int32) *corev1.Probe {
+// budget is how long a probe lets a component be unhealthy before kubelet acts: about
+// initialDelay + failureThreshold × period seconds.
+type budget struct {
+	initialDelay, timeout, failureThreshold, period int32
+}
+
+// The probe budgets of the control plane's static pods. Liveness and readiness are kubeadm's.
+// The startup probe is not: kubeadm's allows 10 s + 24 × 10 s ≈ 4m10s before kubelet restarts
+// the component, and a control plane on slow hardware needs longer. Under TCG on the 2-core
+// hosts kiln is tested on, kube-apiserver's first start took 4m01s alone (its
+// rbac/bootstrap-roles post-start hook was the last check to pass) and 6m50s with a slower
+// CPU model; each restart makes the next start slower still, so a budget at that edge turns a
+// slow start into a restart loop. 60 × 10 s gives about 10 minutes. What it costs: a component
+// that can never become healthy is restarted after 10 minutes instead of 4; a healthy start
+// ends the startup probe as soon as it passes, so it costs nothing on fast machines, and the
+// liveness probe keeps kubeadm's budget once the component is up.
+var (
+	livenessBudget  = budget{initialDelay: 10, timeout: 15, failureThreshold: 8, period: 10}
+	readinessBudget = budget{initialDelay: 0, timeout: 15, failureThreshold: 3, period: 1}
+	startupBudget   = budget{initialDelay: 10, timeout: 15, failureThreshold: 60, period: 10}
+)
+
+// httpProbe is kubeadm's createHTTPProbe with budget b; it returns nil for an empty path.
+func httpProbe(p probes, path string, b budget) *corev1.Probe {
 	if path == "" {
 		return nil
 	}
@@ -103,10 +125,10 @@ func httpProbe(p probes, path string, initialDelay, timeout, failureThreshold, p
 			Port:   intstr.FromString(probePortName),
 			Scheme: p.scheme,
 		}},
-		InitialDelaySeconds: initialDelay,
-		TimeoutSeconds:      timeout,
-		FailureThreshold:    failureThreshold,
-		PeriodSeconds:       period,
+		InitialDelaySeconds: b.initialDelay,
+		TimeoutSeconds:      b.timeout,
+		FailureThreshold:    b.failureThreshold,
+		PeriodSeconds:       b.period,
 	}
 }
 
