@@ -80,7 +80,8 @@ func (n *Node) nodeIP(ctx context.Context) (net.IP, error) {
 	}
 	host, _, _ := net.SplitHostPort(n.Config.ControlPlaneEndpoint)
 	var ip net.IP
-	err := poll.Until(ctx, poll.Every(time.Second).Within(n.Timeouts.address()), func(ctx context.Context) error {
+	every := poll.Every(time.Second).Within(n.Timeouts.address()).Reporting(n.Timeouts.progress(), n.stillWaiting("an address to reach "+host+" from"))
+	err := poll.Until(ctx, every, func(ctx context.Context) error {
 		var err error
 		ip, err = sourceAddress(ctx, host)
 		return err

@@ -146,7 +146,8 @@ func (n *Node) waitKubeletConf(ctx context.Context) (kubernetes.Interface, error
 	path := layout.KubeconfigPath(layout.KubeletConf)
 	start := n.now()
 	var rc *rest.Config
-	err := poll.Until(ctx, poll.Every(pollInterval).Within(n.Timeouts.nodeRegistered()), func(context.Context) error {
+	every := poll.Every(pollInterval).Within(n.Timeouts.nodeRegistered()).Reporting(n.Timeouts.progress(), n.stillWaiting("kubelet's TLS bootstrap ("+path+")"))
+	err := poll.Until(ctx, every, func(context.Context) error {
 		var err error
 		rc, err = clientcmd.BuildConfigFromFlags("", n.path(path))
 		return err

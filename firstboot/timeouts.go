@@ -21,6 +21,9 @@ type Timeouts struct {
 	PodCIDR time.Duration
 	// Discovery: a worker finds the control plane; within this, it retries with backoff.
 	Discovery time.Duration
+	// Progress is not a timeout: how often a long wait says on the console and in the journal
+	// what it waits for, for how long already, and the last answer.
+	Progress time.Duration
 }
 
 // The defaults.
@@ -33,6 +36,7 @@ const (
 	DefaultNodeRegisteredTimeout      = 5 * time.Minute
 	DefaultPodCIDRTimeout             = 5 * time.Minute
 	DefaultDiscoveryTimeout           = 24 * time.Hour
+	DefaultProgressInterval           = time.Minute
 )
 
 func pick(d, def time.Duration) time.Duration {
@@ -58,3 +62,4 @@ func (t Timeouts) nodeRegistered() time.Duration {
 }
 func (t Timeouts) podCIDR() time.Duration   { return pick(t.PodCIDR, DefaultPodCIDRTimeout) }
 func (t Timeouts) discovery() time.Duration { return pick(t.Discovery, DefaultDiscoveryTimeout) }
+func (t Timeouts) progress() time.Duration  { return pick(t.Progress, DefaultProgressInterval) }

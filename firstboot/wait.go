@@ -39,7 +39,8 @@ var ErrTimeout = poll.ErrTimeout
 // waitHTTP polls url with client until it answers 200 OK.
 func waitHTTP(ctx context.Context, n *Node, what, url string, client *http.Client, timeout time.Duration) error {
 	start := n.now()
-	err := poll.Until(ctx, poll.Every(pollInterval).Within(timeout), func(ctx context.Context) error {
+	every := poll.Every(pollInterval).Within(timeout).Reporting(n.Timeouts.progress(), n.stillWaiting(what+" at "+url))
+	err := poll.Until(ctx, every, func(ctx context.Context) error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		if err != nil {
 			return poll.Stop(err)
@@ -60,6 +61,15 @@ func waitHTTP(ctx context.Context, n *Node, what, url string, client *http.Clien
 	took := n.now().Sub(start)
 	n.report(slog.LevelInfo, fmt.Sprintf("[wait] %s healthy after %s", what, round(took)), "healthy", "component", what, "url", url, "after", took.String())
 	return nil
+}
+
+// stillWaiting is a long wait's progress report: at least once a minute a console line and a
+// journal entry say what the agent waits for, for how long already, and the last answer.
+func (n *Node) stillWaiting(what string) func(waited time.Duration, last error) {
+	return func(waited time.Duration, last error) {
+		n.report(slog.LevelInfo, fmt.Sprintf("[wait] still waiting for %s after %s: %v", what, round(waited), last),
+			"still waiting", "for", what, "waited", waited.Round(time.Second).String(), "last_answer", last.Error())
+	}
 }
 
 // describeAnswer reads and closes resp's body and says what it answered: its status, and for
@@ -143,7 +153,8 @@ func (n *Node) waitNodeRegistered(ctx context.Context, client kubernetes.Interfa
 func (n *Node) waitNode(ctx context.Context, client kubernetes.Interface, what string, timeout time.Duration, ok func(*corev1.Node) bool) (*corev1.Node, error) {
 	start := n.now()
 	var node *corev1.Node
-	err := poll.Until(ctx, poll.Every(pollInterval).Within(timeout), func(ctx context.Context) error {
+	every := poll.Every(pollInterval).Within(timeout).Reporting(n.Timeouts.progress(), n.stillWaiting("Node "+n.Name+" "+what))
+	err := poll.Until(ctx, every, func(ctx context.Context) error {
 		got, err := client.CoreV1().Nodes().Get(ctx, n.Name, metav1.GetOptions{})
 		switch {
 		case err == nil && ok(got):

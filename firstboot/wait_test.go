@@ -73,3 +73,32 @@ func TestDescribeAnswer(t *testing.T) {
 		}
 	}
 }
+
+// A long wait says what it waits for, for how long and the last answer, on the console and in
+// the journal, every Timeouts.Progress.
+func TestWaitHTTPSaysWhatItWaitsFor(t *testing.T) {
+	var asked atomic.Int32
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if asked.Add(1) < 4 {
+			http.Error(w, notReady, http.StatusInternalServerError)
+			return
+		}
+		w.Write([]byte("ok"))
+	}))
+	defer srv.Close()
+	n, log, console := testNode(t.TempDir())
+	n.Timeouts.Progress = time.Nanosecond // every failed look reports
+	if err := waitHTTP(context.Background(), n, "kube-apiserver", srv.URL+"/readyz?verbose", srv.Client(), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	want := "[wait] still waiting for kube-apiserver at " + srv.URL + "/readyz?verbose after "
+	if got := strings.Count(console.String(), want); got != 3 {
+		t.Errorf("console has %d progress lines, want 3 (one per failed look):\n%s", got, console.String())
+	}
+	if !strings.Contains(console.String(), "failing checks: poststarthook/rbac/bootstrap-roles") {
+		t.Errorf("the progress lines lack the last answer:\n%s", console.String())
+	}
+	if !strings.Contains(log.String(), "still waiting") || !strings.Contains(log.String(), "last_answer=") {
+		t.Errorf("the journal lacks the progress entries:\n%s", log.String())
+	}
+}

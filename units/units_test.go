@@ -36,6 +36,7 @@ func TestFirstbootOrdering(t *testing.T) {
 	}
 	for _, want := range []string{
 		"Type=oneshot", "After=containerd.service", "Before=kubelet.service",
+		"Restart=on-failure", "RestartPreventExitStatus=1",
 		"ConditionPathExists=!/var/lib/kiln/firstboot.done", "ExecStart=/usr/bin/kiln-agent firstboot",
 	} {
 		if !strings.Contains(string(data), want) {

@@ -20,7 +20,16 @@ type Schedule struct {
 	MaxInterval time.Duration
 	// Timeout bounds the whole wait; 0 waits until the context ends.
 	Timeout time.Duration
+	// Progress, when set, hears how long the wait has lasted and the last try's error, after
+	// a failed try once ProgressEvery has passed since the start or the last call: so that a
+	// long wait says what it waits for.
+	Progress func(waited time.Duration, last error)
+	// ProgressEvery is the least time between two Progress calls; 0 means DefaultProgressEvery.
+	ProgressEvery time.Duration
 }
+
+// DefaultProgressEvery is how often a long wait reports by default.
+const DefaultProgressEvery = time.Minute
 
 // Every returns a schedule that tries every interval until the context ends.
 func Every(interval time.Duration) Schedule { return Schedule{Interval: interval} }
@@ -33,6 +42,13 @@ func Backoff(first, max time.Duration) Schedule {
 // Within returns s bounded by timeout.
 func (s Schedule) Within(timeout time.Duration) Schedule {
 	s.Timeout = timeout
+	return s
+}
+
+// Reporting returns s with progress reports: f hears the time waited and the last answer about
+// every interval (0: DefaultProgressEvery) while the wait goes on.
+func (s Schedule) Reporting(every time.Duration, f func(waited time.Duration, last error)) Schedule {
+	s.Progress, s.ProgressEvery = f, every
 	return s
 }
 
@@ -98,6 +114,11 @@ func Until(ctx context.Context, s Schedule, try func(ctx context.Context) error)
 		defer cancel()
 	}
 	interval := s.Interval
+	every := s.ProgressEvery
+	if every <= 0 {
+		every = DefaultProgressEvery
+	}
+	reported := start
 	var last error
 	for {
 		err := try(waitCtx)
@@ -110,6 +131,10 @@ func Until(ctx context.Context, s Schedule, try func(ctx context.Context) error)
 		// A try cut short by the wait's own deadline says only that; keep the answer before it.
 		if last == nil || waitCtx.Err() == nil {
 			last = err
+		}
+		if now := time.Now(); s.Progress != nil && waitCtx.Err() == nil && now.Sub(reported) >= every {
+			reported = now
+			s.Progress(now.Sub(start), last)
 		}
 		timer := time.NewTimer(interval)
 		select {

@@ -95,3 +95,36 @@ func TestUntilRejectsZeroInterval(t *testing.T) {
 		t.Fatal("a zero interval was accepted")
 	}
 }
+
+func TestUntilReportsProgress(t *testing.T) {
+	var reports []time.Duration
+	var lastSeen error
+	down := errors.New("connection refused")
+	s := Every(time.Millisecond).Within(time.Minute).Reporting(10*time.Millisecond, func(waited time.Duration, last error) {
+		reports = append(reports, waited)
+		lastSeen = last
+	})
+	err := Until(context.Background(), s, func(context.Context) error {
+		if len(reports) == 3 {
+			return nil
+		}
+		return down
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, w := range reports {
+		if w < time.Duration(i+1)*10*time.Millisecond {
+			t.Errorf("report %d after %s: reports come at most every 10ms", i, w)
+		}
+	}
+	if lastSeen != down {
+		t.Errorf("progress heard %v, want the last answer", lastSeen)
+	}
+	// A wait that succeeds at once never reports.
+	reports = nil
+	_ = Until(context.Background(), s, func(context.Context) error { return nil })
+	if len(reports) != 0 {
+		t.Errorf("a wait done at once reported %v", reports)
+	}
+}
