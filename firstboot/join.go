@@ -23,12 +23,14 @@ import (
 	"github.com/kilnproject/kiln/internal/contract/layout"
 )
 
-// Discovery backoff: a worker that boots before its control plane asks again, less and less
-// often, for as long as Timeouts.Discovery allows.
+// Discovery retries: one attempt reads cluster-info every 5 s for up to discoveryAttempt (as
+// kubeadm's DiscoveryRetryInterval); a worker that boots before its control plane starts the
+// next attempt after a backoff capped at the same 5 s, so the control plane is found within
+// seconds of answering, for as long as Timeouts.Discovery allows.
 const (
 	discoveryAttempt    = 30 * time.Second
 	discoveryBackoffMin = 2 * time.Second
-	discoveryBackoffMax = 30 * time.Second
+	discoveryBackoffMax = 5 * time.Second
 )
 
 // joinDiscovery finds and trusts the cluster (token discovery with the CA pin, or file
