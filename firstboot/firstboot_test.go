@@ -73,7 +73,7 @@ func TestPhasesPerRole(t *testing.T) {
 	}
 	cp := strings.Join(run(nodeconfig.RoleControlPlane), " ")
 	worker := strings.Join(run(nodeconfig.RoleWorker), " ")
-	wantCP := "preflight config images init/certs init/kubeconfig init/kubelet-config init/manifests init/kubelet-start init/wait-control-plane init/cluster-objects init/mark-control-plane pod-network handoff"
+	wantCP := "preflight config images init/certs init/kubeconfig init/kubelet-config init/manifests init/kubelet-start init/wait-control-plane init/wait-controllers init/cluster-objects init/mark-control-plane pod-network handoff"
 	wantWorker := "preflight config images join/discovery join/kubelet-config join/kubelet-start join/wait-node pod-network handoff"
 	if cp != wantCP {
 		t.Errorf("control plane runs\n  %s\nwant\n  %s", cp, wantCP)

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/kilnproject/kiln/internal/cluster/config"
@@ -82,17 +83,20 @@ func (n *Node) now() time.Time {
 // say writes one line to the console.
 func (n *Node) say(format string, args ...any) {
 	if n.Console != nil {
+		consoleMu.Lock()
+		defer consoleMu.Unlock()
 		fmt.Fprintf(n.Console, format+"\n", args...)
 	}
 }
+
+// consoleMu keeps the console lines of phases running side by side whole.
+var consoleMu sync.Mutex
 
 // report writes one event for both audiences: line on the console, for people, and the log
 // entry msg with its fields attrs at level, for the journal. Use it wherever an event is both
 // shown and logged, so the two never drift apart.
 func (n *Node) report(level slog.Level, line, msg string, attrs ...any) {
-	if n.Console != nil {
-		fmt.Fprintln(n.Console, line)
-	}
+	n.say("%s", line)
 	if n.Log != nil {
 		n.Log.Log(context.Background(), level, msg, attrs...)
 	}

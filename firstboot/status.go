@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/kilnproject/kiln/internal/common/atomicfile"
@@ -17,7 +19,8 @@ import (
 type Status struct {
 	// State is running, failed or complete.
 	State string `json:"state"`
-	// Phase is the phase running now, or the one that failed.
+	// Phase is the phase running now (phases running side by side, comma-separated), or the one
+	// that failed.
 	Phase string `json:"phase,omitempty"`
 	// Progress is "done/total" over the phases that apply to this node so far.
 	Progress  string        `json:"progress"`
@@ -32,7 +35,8 @@ type Status struct {
 // PhaseStatus is one phase's outcome.
 type PhaseStatus struct {
 	Name string `json:"name"`
-	// State is pending, running, done, skipped or failed.
+	// State is pending, running, done, skipped, failed, or cancelled (it ran beside a phase that
+	// failed).
 	State   string  `json:"state"`
 	Seconds float64 `json:"seconds,omitempty"`
 	Error   string  `json:"error,omitempty"`
@@ -48,8 +52,9 @@ const (
 // status keeps Status current on disk. Failing to write it is logged, never fatal: the status
 // file is for people, the first boot matters more.
 type status struct {
-	n *Node
-	s Status
+	n  *Node
+	mu sync.Mutex // phases side by side update it at once
+	s  Status
 }
 
 func newStatus(n *Node, phases []Phase) *status {
@@ -62,34 +67,70 @@ func newStatus(n *Node, phases []Phase) *status {
 }
 
 func (st *status) begin(i int) {
-	st.s.Phase = st.s.Phases[i].Name
+	st.mu.Lock()
+	defer st.mu.Unlock()
 	st.s.Phases[i].State = "running"
+	st.showRunning()
 	st.write()
 }
 
-func (st *status) skip(i int) { st.s.Phases[i].State = "skipped" }
+// showRunning names the phases running now in Phase, unless a failed phase is named there.
+func (st *status) showRunning() {
+	if st.s.State == StateFailed {
+		return
+	}
+	var names []string
+	for _, p := range st.s.Phases {
+		if p.State == "running" {
+			names = append(names, p.Name)
+		}
+	}
+	st.s.Phase = strings.Join(names, ", ")
+}
+
+func (st *status) skip(i int) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.s.Phases[i].State = "skipped"
+}
 
 func (st *status) finish(i int, took time.Duration) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
 	st.s.Phases[i].State = "done"
 	st.s.Phases[i].Seconds = took.Seconds()
+	st.showRunning()
 	st.write()
 }
 
 func (st *status) fail(i int, err error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
 	st.s.State = StateFailed
+	st.s.Phase = st.s.Phases[i].Name
 	st.s.Phases[i].State = "failed"
 	st.s.Phases[i].Error = err.Error()
 	st.s.LastError = fmt.Sprintf("%s: %v", st.s.Phases[i].Name, err)
 	st.write()
 }
 
+func (st *status) cancelled(i int) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.s.Phases[i].State = "cancelled"
+	st.write()
+}
+
 func (st *status) complete(fp *Footprint) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
 	st.s.State = StateComplete
 	st.s.Phase = ""
 	st.s.Footprint = fp
 	st.write()
 }
 
+// write puts the status on disk; the caller holds mu.
 func (st *status) write() {
 	done, total := 0, 0
 	for _, p := range st.s.Phases {

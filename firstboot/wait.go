@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -109,20 +110,26 @@ func localHealthClient() *http.Client {
 	}}
 }
 
-// waitControlPlane waits for the API server at the node's own address, then the controller
 // manager and the scheduler.
 func waitControlPlane(ctx context.Context, n *Node) error {
 	port := int(n.Cluster.Init.LocalAPIEndpoint.BindPort)
-	if err := waitAPIServer(ctx, n, net.JoinHostPort(n.IP.String(), strconv.Itoa(port))); err != nil {
-		return err
-	}
+	return waitAPIServer(ctx, n, net.JoinHostPort(n.IP.String(), strconv.Itoa(port)))
+}
+
+// waitControllers is the wait-controllers phase: the controller manager and the scheduler
+// answer their local health endpoints (side by side: neither needs the other).
+func waitControllers(ctx context.Context, n *Node) error {
 	local := localHealthClient()
 	kcm := fmt.Sprintf("https://127.0.0.1:%d/healthz", n.localPort(kubeadm.ControllerManagerPort))
-	if err := waitHTTP(ctx, n, "kube-controller-manager", kcm, local, n.Timeouts.controlPlaneHealthy()); err != nil {
-		return err
-	}
 	sched := fmt.Sprintf("https://127.0.0.1:%d/livez", n.localPort(kubeadm.SchedulerPort))
-	return waitHTTP(ctx, n, "kube-scheduler", sched, local, n.Timeouts.controlPlaneHealthy())
+	var g errgroup.Group
+	g.Go(func() error {
+		return waitHTTP(ctx, n, "kube-controller-manager", kcm, local, n.Timeouts.controlPlaneHealthy())
+	})
+	g.Go(func() error {
+		return waitHTTP(ctx, n, "kube-scheduler", sched, local, n.Timeouts.controlPlaneHealthy())
+	})
+	return g.Wait()
 }
 
 // waitAPIServer waits for the API server at endpoint (host:port) to answer /readyz. Like
