@@ -44,7 +44,7 @@ func retryAPI(ctx context.Context, n *Node, prefix string, call func(context.Con
 		return err
 	})
 	if _, ok := errors.AsType[*poll.TimeoutError](err); ok {
-		return fmt.Errorf("the API server did not answer within %s: %w", window, err)
+		return fmt.Errorf("the API server did not answer%s: %w", within(window), err)
 	}
 	return err
 }

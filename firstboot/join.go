@@ -155,7 +155,7 @@ func (n *Node) waitKubeletConf(ctx context.Context) (kubernetes.Interface, error
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("kubelet wrote no %s within %s: its certificate request was not approved and signed (journalctl -u kubelet; kubectl get csr): %w", path, n.Timeouts.nodeRegistered(), err)
+		return nil, fmt.Errorf("kubelet wrote no %s%s: its certificate request was not approved and signed (journalctl -u kubelet; kubectl get csr): %w", path, within(n.Timeouts.nodeRegistered()), err)
 	}
 	rc.Timeout = clientTimeout
 	n.say("[wait] TLS bootstrap done after %s: %s", round(n.now().Sub(start)), path)

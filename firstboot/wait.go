@@ -57,7 +57,7 @@ func waitHTTP(ctx context.Context, n *Node, what, url string, client *http.Clien
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("%s not healthy at %s within %s: %w", what, url, timeout, err)
+		return fmt.Errorf("%s not healthy at %s%s: %w", what, url, within(timeout), err)
 	}
 	took := n.now().Sub(start)
 	n.report(slog.LevelInfo, fmt.Sprintf("[wait] %s healthy after %s", what, round(took)), "healthy", "component", what, "url", url, "after", took.String())
@@ -176,7 +176,7 @@ func (n *Node) waitNode(ctx context.Context, client kubernetes.Interface, what s
 		}
 	})
 	if err != nil {
-		return nil, fmt.Errorf("Node %s not %s within %s: %w", n.Name, what, timeout, err)
+		return nil, fmt.Errorf("Node %s not %s%s: %w", n.Name, what, within(timeout), err)
 	}
 	n.say("[wait] Node %s %s after %s", n.Name, what, round(n.now().Sub(start)))
 	return node, nil
