@@ -19,7 +19,7 @@ import (
 
 // pkiInputs describes this node to the certificate table.
 func (n *Node) pkiInputs() *pki.Inputs {
-	return &pki.Inputs{Cluster: &n.Cluster.Cluster, NodeName: n.Name, AdvertiseAddress: n.IP}
+	return &pki.Inputs{Cluster: &n.Cluster.Cluster, NodeName: n.Name, AdvertiseAddress: n.IP, Keys: n.keys}
 }
 
 // initCerts makes this node's leaf certificates (API server with the node's real address, etcd
@@ -47,6 +47,7 @@ func initKubeconfigs(_ context.Context, n *Node) error {
 	if err != nil {
 		return err
 	}
+	n.keys.Stop() // every key is made: the keys still in the pool, if any, are dropped
 	n.say("[kubeconfig] %d kubeconfig files in %s", len(results), layout.KubernetesDir)
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/kilnproject/kiln/internal/cluster/config"
 	"github.com/kilnproject/kiln/internal/cluster/nodeconfig"
+	"github.com/kilnproject/kiln/internal/cluster/pki"
 	"github.com/kilnproject/kiln/internal/cluster/token"
 	"github.com/kilnproject/kiln/internal/common/linelog"
 )
@@ -59,6 +60,9 @@ type Node struct {
 	Token   token.Token    // worker: the bootstrap token
 	Name    string
 	IP      net.IP
+
+	// keys makes a control plane's keys while preflight runs (startKeyPool).
+	keys *pki.KeyPool
 }
 
 // path returns p (an absolute node path) under Root.

@@ -154,6 +154,7 @@ func summarize(fs []Finding) string {
 
 // runPreflight is the preflight phase; it marks the first boot started once the checks pass.
 func runPreflight(_ context.Context, n *Node) error {
+	n.startKeyPool()
 	var sb strings.Builder
 	findings, err := Preflight(n, &sb)
 	for _, f := range findings {
@@ -167,6 +168,7 @@ func runPreflight(_ context.Context, n *Node) error {
 		io.WriteString(n.Console, sb.String())
 	}
 	if err != nil {
+		n.keys.Stop() // the keys made meanwhile are dropped, never written
 		return err
 	}
 	if err := os.MkdirAll(n.path(StateDir), 0o755); err != nil {
@@ -206,6 +208,26 @@ func checkMemory(*Node) ([]error, []error) {
 		return nil, one(fmt.Errorf("the system RAM (%d MB) is less than the minimum %d MB", total>>20, minMemoryBytes>>20))
 	}
 	return nil, nil
+}
+
+// initKeys is how many private keys a control plane's init makes: seven leaf certificates
+// (apiserver, apiserver-kubelet-client, front-proxy-client, etcd server, peer and
+// healthcheck-client, apiserver-etcd-client) and five kubeconfigs' client certificates.
+const initKeys = 7 + 5
+
+// startKeyPool starts making a control plane's keys while preflight runs: they stay in memory
+// until init/certs and init/kubeconfig take them, and are dropped if preflight fails. A resumed
+// first boot has its keys already, and a worker makes none.
+func (n *Node) startKeyPool() {
+	cfg, err := n.readNodeConfig()
+	if err != nil || cfg.Role != nodeconfig.RoleControlPlane || n.exists(StartedStamp) {
+		return
+	}
+	cluster, err := config.LoadFile(n.path(nodeconfig.ClusterConfigPath))
+	if err != nil {
+		return // the config phase names what is wrong
+	}
+	n.keys = pki.NewKeyPool(pki.KeyAlgorithm(cluster.Cluster.EncryptionAlgorithm), initKeys, runtime.NumCPU())
 }
 
 // portCheck is kubeadm's Port-N check: nothing listens on port yet.

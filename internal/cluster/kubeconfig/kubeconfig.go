@@ -99,7 +99,7 @@ func signClient(caDir, cn string, orgs []string, in *pki.Inputs) (certPEM, keyPE
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("kubeconfig for %s needs the cluster CA: %w", cn, err)
 	}
-	key, err := pki.NewPrivateKey(pki.KeyAlgorithm(in.Cluster.EncryptionAlgorithm))
+	key, err := in.NewKey()
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -1,6 +1,7 @@
 package pki
 
 import (
+	"crypto"
 	"crypto/x509"
 	"fmt"
 	"net"
@@ -15,6 +16,13 @@ type Inputs struct {
 	Cluster          *config.ClusterConfiguration
 	NodeName         string
 	AdvertiseAddress net.IP
+	// Keys, when set, hands out keys generated ahead of need; nil generates each when needed.
+	Keys *KeyPool
+}
+
+// NewKey returns a private key of the cluster's algorithm, from Keys when it is set.
+func (in *Inputs) NewKey() (crypto.Signer, error) {
+	return in.Keys.Key(KeyAlgorithm(in.Cluster.EncryptionAlgorithm))
 }
 
 // Cert is one row of kubeadm's certificate table.

@@ -80,7 +80,7 @@ func ensureCert(dir string, in *Inputs, c Cert) (Action, error) {
 		return "", err
 	}
 
-	key, err := NewPrivateKey(KeyAlgorithm(in.Cluster.EncryptionAlgorithm))
+	key, err := in.NewKey()
 	if err != nil {
 		return "", fmt.Errorf("certificate %s: %w", c.BaseName, err)
 	}
