@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 )
 
 // DirMode is the mode of the directories WriteFile and Write create.
@@ -126,10 +127,11 @@ func (p *Pending) Cleanup() {
 
 // Rename moves a finished temp file or directory (already fsynced by its writer) to path, then
 // fsyncs the directory so that the rename itself survives a power cut. Like rename(2) it
-// replaces a file or an empty directory.
+// replaces a file or an empty directory (os.Rename refuses to replace any directory, so this
+// calls rename(2) itself).
 func Rename(tmp, path string) error {
-	if err := os.Rename(tmp, path); err != nil {
-		return err
+	if err := syscall.Rename(tmp, path); err != nil {
+		return &os.LinkError{Op: "rename", Old: tmp, New: path, Err: err}
 	}
 	return SyncDir(filepath.Dir(path))
 }
