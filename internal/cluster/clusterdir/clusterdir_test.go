@@ -132,3 +132,16 @@ func TestRemoveLeftoversOfAnInterruptedCreate(t *testing.T) {
 		t.Errorf("%s removed: %v", other, err)
 	}
 }
+
+func TestReadTokensErrorsDoNotEchoATokenInTTLOrExpires(t *testing.T) {
+	for _, field := range []string{"ttl: abcdef.0123456789abcdef", "expires: abcdef.0123456789abcdef", "description: [abcdef.0123456789abcdef]"} {
+		path := filepath.Join(t.TempDir(), TokensFile)
+		os.WriteFile(path, []byte("bootstrapTokens:\n- token: ghijkl.0123456789ghijkl\n  "+field+"\n"), 0o600)
+		_, err := ReadTokens(path)
+		if err == nil {
+			t.Errorf("%s: read", field)
+		} else if msg := err.Error(); strings.Contains(msg, "0123456789abcdef") || strings.Contains(msg, "0123456789ghijkl") {
+			t.Errorf("%s: error echoes a secret: %s", field, msg)
+		}
+	}
+}

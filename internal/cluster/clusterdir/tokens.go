@@ -35,6 +35,9 @@ func ReadTokens(path string) ([]*token.Token, error) {
 	} else if err != nil {
 		return nil, err
 	}
+	if err := config.CheckTokenTimes(data); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
 	var f tokensFile
 	if err := yaml.UnmarshalStrict(data, &f); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
