@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -21,7 +22,19 @@ import (
 	"github.com/kilnproject/kiln/internal/agent/netcheck"
 )
 
+// usageError marks a mistake in how kiln-agent was called (exit code 2).
+type usageError struct{ error }
+
 func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run runs kiln-agent with args and returns its exit code: 0, 1 for an error, 2 for a mistake
+// in how it was called.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root := &cobra.Command{
 		Use:   "kiln-agent",
 		Short: "Turn a kiln node into a control plane or a worker on its first boot",
@@ -32,13 +45,19 @@ the files Ignition wrote under /etc/kiln (see the README). Afterwards kubelet ke
 		SilenceErrors: true,
 	}
 	root.AddCommand(newFirstbootCommand(), newPreflightCommand(), newStatusCommand(), newRoutesCommand(), newNetcheckCommand())
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	err := root.ExecuteContext(ctx)
-	stop()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "kiln-agent: error: %v\n", err)
-		os.Exit(1)
+	markUsageErrors(root)
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	if err := root.ExecuteContext(ctx); err != nil {
+		fmt.Fprintf(stderr, "kiln-agent: error: %v\n", err)
+		var ue usageError
+		if errors.As(err, &ue) {
+			return 2
+		}
+		return 1
 	}
+	return 0
 }
 
 // newNode is the node this process runs on.

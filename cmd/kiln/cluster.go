@@ -37,6 +37,7 @@ documents of kubeadm.k8s.io/v1beta4. Fields kiln does not support are rejected b
 An existing non-empty DIR is never overwritten, and on failure nothing is left behind.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			start := time.Now()
 			if dir == "" {
 				return usageError{fmt.Errorf("--dir is required")}
 			}
@@ -55,6 +56,13 @@ An existing non-empty DIR is never overwritten, and on failure nothing is left b
 			}
 			if err := cfg.Cluster.Validate(); err != nil {
 				return fmt.Errorf("invalid cluster settings: %w", err)
+			}
+			removed, err := clusterdir.RemoveLeftovers(dir, start)
+			for _, r := range removed {
+				fmt.Fprintf(cmd.ErrOrStderr(), "kiln: removed %s, left behind by an interrupted \"kiln cluster init\"\n", r)
+			}
+			if err != nil {
+				return err
 			}
 			d, err := clusterdir.Create(dir, cfg, time.Now())
 			if err != nil {

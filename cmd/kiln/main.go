@@ -34,7 +34,7 @@ bootstrap tokens. Keep that directory safe: it holds the cluster's private keys.
 		SilenceErrors: true,
 	}
 	root.AddCommand(newClusterCommand(), newTokenCommand(), newArtifactsCommand(), newIgnitionCommand(), newBuildCommand(), newInspectCommand(), newServeCommand())
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	markUsageErrors(root)
 
 	if err := root.Execute(); err != nil {
 		fmt.Fprintf(os.Stderr, "kiln: error: %v\n", err)

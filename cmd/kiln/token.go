@@ -15,6 +15,7 @@ import (
 	"github.com/kilnproject/kiln/internal/cluster/config"
 	"github.com/kilnproject/kiln/internal/cluster/token"
 	"github.com/kilnproject/kiln/internal/cluster/tokensecret"
+	"github.com/kilnproject/kiln/internal/common/termtext"
 )
 
 // tokenTarget is where token commands work: a cluster directory (offline) or a live cluster
@@ -167,7 +168,10 @@ func printTokens(cmd *cobra.Command, tokens []*token.Token) error {
 				ttl = t.Expires.Sub(now).Round(time.Minute).String()
 			}
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Value(), ttl, expiry(t.Expires), strings.Join(t.Usages, ","), t.Description, strings.Join(t.Groups, ","))
+		// A token's description, usages and groups may come from a cluster's Secrets or a
+		// tokens.yaml someone else wrote: printed with its control characters escaped.
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", termtext.Clean(t.Value()), ttl, expiry(t.Expires),
+			termtext.Clean(strings.Join(t.Usages, ",")), termtext.Clean(t.Description), termtext.Clean(strings.Join(t.Groups, ",")))
 	}
 	return w.Flush()
 }

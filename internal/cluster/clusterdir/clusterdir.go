@@ -53,7 +53,16 @@ func Create(path string, cfg *config.Config, now time.Time) (*Dir, error) {
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return nil, fmt.Errorf("create %s: %w", parent, err)
 	}
-	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(path)+".tmp-")
+	unlock, err := lock(parent)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	// Again under the lock: another run may have created path meanwhile.
+	if err := checkEmpty(path); err != nil {
+		return nil, err
+	}
+	tmp, err := os.MkdirTemp(parent, tempPrefix(path))
 	if err != nil {
 		return nil, fmt.Errorf("create cluster directory: %w", err)
 	}
@@ -64,7 +73,8 @@ func Create(path string, cfg *config.Config, now time.Time) (*Dir, error) {
 	if err := populate(&Dir{Path: tmp}, cfg, now); err != nil {
 		return nil, err
 	}
-	// rename(2) replaces an empty directory but never a non-empty one.
+	// rename(2) replaces an empty directory but never a non-empty one (atomicfile.Rename calls
+	// it directly: os.Rename refuses any existing directory).
 	if err := atomicfile.Rename(tmp, path); err != nil {
 		return nil, fmt.Errorf("move cluster directory into place at %s: %w", path, err)
 	}

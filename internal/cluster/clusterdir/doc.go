@@ -8,5 +8,8 @@
 //	DIR/tokens.yaml             bootstrap tokens with their expiry                             0600
 //
 // The directory is created whole or not at all: it is assembled beside its final path and
-// renamed into place, and an existing non-empty directory is never overwritten.
+// renamed into place (over an existing empty directory too), and an existing non-empty
+// directory is never overwritten. An interrupted Create leaves its temp directory beside the
+// path; RemoveLeftovers, run by the next "kiln cluster init", removes it. Changes to tokens.yaml
+// hold a flock on the directory, Create one on its parent.
 package clusterdir

@@ -35,6 +35,9 @@ func ReadTokens(path string) ([]*token.Token, error) {
 	} else if err != nil {
 		return nil, err
 	}
+	if err := config.CheckTokenTimes(data); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
 	var f tokensFile
 	if err := yaml.UnmarshalStrict(data, &f); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -50,8 +53,14 @@ func ReadTokens(path string) ([]*token.Token, error) {
 	return tokens, nil
 }
 
-// AddToken appends t to tokens.yaml.
+// AddToken appends t to tokens.yaml, under the directory's lock: concurrent calls, from any
+// process, each keep their token.
 func (d *Dir) AddToken(t *token.Token) error {
+	unlock, err := lock(d.Path)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	tokens, err := d.Tokens()
 	if err != nil {
 		return err

@@ -68,6 +68,9 @@ func Parse(data []byte) (*Config, error) {
 			target = &c.Cluster
 		case KindInitConfiguration:
 			target = &c.Init
+			if err := CheckTokenTimes(doc); err != nil {
+				return nil, fmt.Errorf("%s: %w", where, err)
+			}
 		default:
 			return nil, fmt.Errorf("%s: %w: kind %q is not supported by kiln (it reads %s and %s)", where, ErrInvalid, tm.Kind, KindClusterConfiguration, KindInitConfiguration)
 		}

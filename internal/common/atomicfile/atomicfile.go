@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 )
 
 // DirMode is the mode of the directories WriteFile and Write create.
@@ -21,6 +22,12 @@ func WriteFile(path string, data []byte, perm os.FileMode) error {
 // Write is WriteFile for content produced by fill, which writes it into a temp file beside path
 // (it may also Truncate or Seek). The temp file is fsynced, renamed over path and the directory
 // fsynced; on any error nothing is left behind and path is untouched.
+//
+// Two kinds of path are not replaced. A path that exists and is not a regular file or a
+// directory (a device such as /dev/null, a FIFO, /dev/stdout, or a symlink to one) is written in
+// place: opened write-only and truncated, filled, closed; nothing is renamed or removed, so the
+// device stays a device (fill may then not Seek). A symlink to a regular file is followed: the
+// file it resolves to is replaced atomically and the symlink itself stays.
 func Write(path string, perm os.FileMode, fill func(f *os.File) error) error {
 	if err := write(path, perm, fill); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
@@ -29,6 +36,18 @@ func Write(path string, perm os.FileMode, fill func(f *os.File) error) error {
 }
 
 func write(path string, perm os.FileMode, fill func(f *os.File) error) error {
+	if fi, err := os.Stat(path); err == nil {
+		if !fi.Mode().IsRegular() && !fi.IsDir() {
+			return writeInPlace(path, fill)
+		}
+		if li, err := os.Lstat(path); err == nil && li.Mode()&os.ModeSymlink != 0 {
+			resolved, err := filepath.EvalSymlinks(path)
+			if err != nil {
+				return err
+			}
+			path = resolved
+		}
+	}
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, DirMode); err != nil {
 		return err
@@ -42,6 +61,20 @@ func write(path string, perm os.FileMode, fill func(f *os.File) error) error {
 		return err
 	}
 	return p.Commit(path)
+}
+
+// writeInPlace fills a path that is not a regular file (a device, a FIFO) through an ordinary
+// open: there is no temp file to rename, and renaming one over a device would replace it.
+func writeInPlace(path string, fill func(f *os.File) error) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
+	if err != nil {
+		return err
+	}
+	err = fill(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // Pending is a file being written that nobody sees until Commit: for content whose final name
@@ -94,10 +127,11 @@ func (p *Pending) Cleanup() {
 
 // Rename moves a finished temp file or directory (already fsynced by its writer) to path, then
 // fsyncs the directory so that the rename itself survives a power cut. Like rename(2) it
-// replaces a file or an empty directory.
+// replaces a file or an empty directory (os.Rename refuses to replace any directory, so this
+// calls rename(2) itself).
 func Rename(tmp, path string) error {
-	if err := os.Rename(tmp, path); err != nil {
-		return err
+	if err := syscall.Rename(tmp, path); err != nil {
+		return &os.LinkError{Op: "rename", Old: tmp, New: path, Err: err}
 	}
 	return SyncDir(filepath.Dir(path))
 }

@@ -98,3 +98,23 @@ func TestPendingCommitAndCleanup(t *testing.T) {
 	abandoned.Cleanup()
 	assertOnly(t, dir, "sha256-abc")
 }
+
+func TestRenameReplacesAnEmptyDirectory(t *testing.T) {
+	dir := t.TempDir()
+	tmp, final := filepath.Join(dir, ".tmp"), filepath.Join(dir, "final")
+	os.Mkdir(tmp, 0o700)
+	os.WriteFile(filepath.Join(tmp, "f"), []byte("x"), 0o644)
+	os.Mkdir(final, 0o755)
+	if err := Rename(tmp, final); err != nil {
+		t.Fatal(err)
+	}
+	assertOnly(t, dir, "final")
+	if b, _ := os.ReadFile(filepath.Join(final, "f")); string(b) != "x" {
+		t.Errorf("final/f holds %q", b)
+	}
+	// Never a full one.
+	os.Mkdir(tmp, 0o700)
+	if err := Rename(tmp, final); err == nil {
+		t.Error("Rename replaced a non-empty directory")
+	}
+}
